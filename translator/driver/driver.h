@@ -1,0 +1,45 @@
+/* driver.h - the `kiln` command: option parsing, the pipeline, and the
+ * golden-file test runner. */
+#ifndef KILN_DRIVER_H
+#define KILN_DRIVER_H
+
+#include <stdbool.h>
+
+#include "../common/arena.h"
+#include "../common/diag.h"
+#include "../common/intern.h"
+#include "../flow/flow.h"
+#include "../parse/ast.h"
+
+typedef enum DriverStage { STAGE_PARSE, STAGE_FLOW, STAGE_RUN } DriverStage;
+
+typedef struct DriverOptions {
+    const char **search_paths; /* -I DIR, in order */
+    int search_path_count;
+    bool dump;      /* --dump: print the stage's result */
+    bool dot;       /* --dot: Graphviz output of the flow graphs */
+    bool verify;    /* --verify: run the flow verifier (always on in debug builds) */
+    bool timings;   /* --time: print each stage's time on stderr */
+    bool gc_stress; /* --gc-stress: collect the interpreter heap at every safe point */
+} DriverOptions;
+
+/* Everything one run of the front end owns; freed by driver_session_free. */
+typedef struct DriverSession {
+    Arena source_arena; /* file texts, AST, interned names: until the session ends */
+    InternTable interns;
+    DiagContext diag;
+    AstProgram *ast;
+    FlowProgram *flow;
+} DriverSession;
+
+void driver_session_init(DriverSession *session);
+void driver_session_free(DriverSession *session);
+/* Runs the stages up to `last` (see the diagram in pipeline.c); returns the
+ * process exit status. */
+int driver_pipeline(DriverSession *session, const DriverOptions *options, const char *path,
+                    DriverStage last, int argc, const char **argv);
+
+/* `kiln test PATH...`: see test_runner.c. */
+int driver_test(int argc, const char **argv, const char *self);
+
+#endif

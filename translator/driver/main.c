@@ -1,0 +1,96 @@
+/* main.c - the `kiln` command line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver.h"
+
+static const char usage[] =
+    "usage: kiln COMMAND [OPTIONS] FILE.kc [ARGS...]\n"
+    "\n"
+    "commands:\n"
+    "  parse --dump FILE      print the syntax tree\n"
+    "  flow --dump FILE       print the flow graphs (SSA)\n"
+    "  flow --dot FILE        print the flow graphs for Graphviz\n"
+    "  flow FILE              build the flow graphs and report errors only\n"
+    "  run FILE [ARGS...]     run the program under the graph interpreter\n"
+    "  test [--mode=interp] PATH...\n"
+    "                         run every .kc file under PATH and compare its output\n"
+    "                         with NAME.out / NAME.err or its // expect: lines\n"
+    "\n"
+    "options:\n"
+    "  -I DIR                 add DIR to the import search path\n"
+    "  --verify               check the flow graphs' invariants (always on in debug builds)\n"
+    "  --time                 print each stage's time\n"
+    "  --gc-stress            run: collect the interpreter heap at every safe point\n"
+    "  --help                 this text\n";
+
+/* Parses options up to the first non-option (the file); returns its index or -1. */
+static int parse_options(int argc, const char **argv, int first, DriverOptions *options,
+                         const char **paths) {
+    int index = first;
+    while (index < argc && argv[index][0] == '-' && argv[index][1] != '\0') {
+        const char *option = argv[index];
+        if (strcmp(option, "--dump") == 0)
+            options->dump = true;
+        else if (strcmp(option, "--dot") == 0)
+            options->dot = true;
+        else if (strcmp(option, "--verify") == 0)
+            options->verify = true;
+        else if (strcmp(option, "--time") == 0)
+            options->timings = true;
+        else if (strcmp(option, "--gc-stress") == 0)
+            options->gc_stress = true;
+        else if (strcmp(option, "-I") == 0 && index + 1 < argc)
+            paths[options->search_path_count++] = argv[++index];
+        else if (strncmp(option, "-I", 2) == 0 && option[2])
+            paths[options->search_path_count++] = option + 2;
+        else {
+            fprintf(stderr, "kiln: error: unknown option '%s'\n%s", option, usage);
+            return -1;
+        }
+        index++;
+    }
+    if (index >= argc) {
+        fprintf(stderr, "kiln: error: no input file\n%s", usage);
+        return -1;
+    }
+    return index;
+}
+
+int main(int argc, char **argv) {
+    const char **args = (const char **)argv;
+    if (argc < 2 || strcmp(args[1], "--help") == 0 || strcmp(args[1], "-h") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *command = args[1];
+    if (strcmp(command, "test") == 0) return driver_test(argc - 2, args + 2, argv[0]);
+    DriverStage stage;
+    if (strcmp(command, "parse") == 0)
+        stage = STAGE_PARSE;
+    else if (strcmp(command, "flow") == 0)
+        stage = STAGE_FLOW;
+    else if (strcmp(command, "run") == 0)
+        stage = STAGE_RUN;
+    else {
+        fprintf(stderr, "kiln: error: unknown command '%s'\n%s", command, usage);
+        return 2;
+    }
+    DriverOptions options = {0};
+    const char **paths = calloc((size_t)argc + 1, sizeof(char *));
+    options.search_paths = paths;
+    int file_index = parse_options(argc, args, 2, &options, paths);
+    if (file_index < 0) {
+        free(paths);
+        return 2;
+    }
+    DriverSession session;
+    driver_session_init(&session);
+    /* The program sees its own path as args[0], then the rest. */
+    int status = driver_pipeline(&session, &options, args[file_index], stage, argc - file_index,
+                                 args + file_index);
+    driver_session_free(&session);
+    free(paths);
+    return status;
+}

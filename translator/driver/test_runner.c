@@ -1,0 +1,366 @@
+/* test_runner.c - `kiln test`: golden-file tests for Kiln C programs.
+ *
+ * For each NAME.kc under the given paths (folders are searched
+ * recursively; folders named lib hold imported modules and are skipped):
+ *   - expected stdout: NAME.out, else the `// expect: TEXT` header lines;
+ *   - expected stderr: NAME.err, else `// expect-stderr: TEXT` lines, else
+ *     not compared;
+ *   - expected exit status: `// expect-exit: N`, default 0;
+ *   - arguments: `// args: A B C`.
+ * Header lines are the comment lines at the top of the file.  Each program
+ * runs as `kiln run NAME.kc ARGS` in a child process whose working folder is
+ * the file's own, so messages show bare file names; a run past the time
+ * limit is killed and fails.  The last line is "N passed, N failed".
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/vec.h"
+#include "driver.h"
+
+enum { TEST_TIME_LIMIT_SECONDS = 120 };
+
+typedef Vec(char) Buffer;
+typedef Vec(char *) PathVec;
+
+typedef struct TestCase {
+    char *path; /* as found */
+    Buffer expected_out;
+    Buffer expected_err;
+    bool has_expected_out;
+    bool has_expected_err;
+    bool has_err_file; /* NAME.err exists: it wins over expect-stderr lines */
+    int expected_exit;
+    Vec(char *) args;
+} TestCase;
+
+typedef struct TestRun {
+    const char *self; /* the kiln executable */
+    const char *mode;
+    int passed;
+    int failed;
+    Vec(char *) failures;
+} TestRun;
+
+static void buffer_append(Buffer *buffer, const char *text, size_t length) {
+    vec_reserve(buffer, buffer->count + (int)length + 1);
+    memcpy(buffer->items + buffer->count, text, length);
+    buffer->count += (int)length;
+    buffer->items[buffer->count] = '\0';
+}
+
+static bool read_whole_file(const char *path, Buffer *buffer) {
+    FILE *file = fopen(path, "rb");
+    if (!file) return false;
+    char chunk[65536];
+    size_t got;
+    buffer_append(buffer, "", 0);
+    while ((got = fread(chunk, 1, sizeof chunk, file)) > 0)
+        buffer_append(buffer, chunk, got);
+    fclose(file);
+    return true;
+}
+
+static char *sidecar_path(const char *path, const char *extension) {
+    size_t length = strlen(path);
+    char *result = kiln_xmalloc(length + strlen(extension) + 1);
+    memcpy(result, path, length - 3); /* drop ".kc" */
+    strcpy(result + length - 3, extension);
+    return result;
+}
+
+/* Reads the header comment lines: expect, expect-stderr, expect-exit, args. */
+static void test_read_headers(TestCase *test, const Buffer *source) {
+    const char *line = source->items;
+    const char *end = source->items + source->count;
+    while (line < end) {
+        const char *newline = memchr(line, '\n', (size_t)(end - line));
+        const char *stop = newline ? newline : end;
+        if (stop - line < 2 || line[0] != '/' || line[1] != '/') break;
+        const char *text = line + 2;
+        while (text < stop && *text == ' ')
+            text++;
+        size_t length = (size_t)(stop - text);
+        if (length > 0 && text[length - 1] == '\r') length--;
+        if (strncmp(text, "expect:", 7) == 0 && !test->has_expected_out) {
+            const char *value = text + 7 + (length > 7 && text[7] == ' ');
+            buffer_append(&test->expected_out, value, length - (size_t)(value - text));
+            buffer_append(&test->expected_out, "\n", 1);
+        } else if (strncmp(text, "expect-stderr:", 14) == 0 && !test->has_err_file) {
+            const char *value = text + 14 + (length > 14 && text[14] == ' ');
+            buffer_append(&test->expected_err, value, length - (size_t)(value - text));
+            buffer_append(&test->expected_err, "\n", 1);
+            test->has_expected_err = true;
+        } else if (strncmp(text, "expect-exit:", 12) == 0) {
+            test->expected_exit = atoi(text + 12);
+        } else if (strncmp(text, "args:", 5) == 0) {
+            char *copy = strndup(text + 5, length - 5);
+            for (char *word = strtok(copy, " \t"); word; word = strtok(NULL, " \t"))
+                vec_push(&test->args, strdup(word));
+            free(copy);
+        }
+        line = stop + 1;
+    }
+}
+
+static bool test_load(TestCase *test, const char *path) {
+    memset(test, 0, sizeof *test);
+    test->path = strdup(path);
+    Buffer source = {0};
+    if (!read_whole_file(path, &source)) return false;
+    char *out_path = sidecar_path(path, ".out");
+    char *err_path = sidecar_path(path, ".err");
+    test->has_expected_out = read_whole_file(out_path, &test->expected_out);
+    bool has_err_file = read_whole_file(err_path, &test->expected_err);
+    test->has_expected_err = test->has_err_file = has_err_file;
+    test_read_headers(test, &source);
+    if (!test->has_expected_out) buffer_append(&test->expected_out, "", 0);
+    free(out_path);
+    free(err_path);
+    vec_free(&source);
+    return true;
+}
+
+static void test_free(TestCase *test) {
+    free(test->path);
+    vec_free(&test->expected_out);
+    vec_free(&test->expected_err);
+    for (int i = 0; i < test->args.count; i++)
+        free(test->args.items[i]);
+    vec_free(&test->args);
+}
+
+/* Drains both pipes while the child runs, so neither can fill and block. */
+static bool test_collect(pid_t child, int out_fd, int err_fd, Buffer *out, Buffer *err,
+                         int *status) {
+    struct pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+    Buffer *buffers[2] = {out, err};
+    int open_count = 2;
+    time_t deadline = time(NULL) + TEST_TIME_LIMIT_SECONDS;
+    bool timed_out = false;
+    while (open_count > 0) {
+        int remaining = (int)(deadline - time(NULL));
+        if (remaining <= 0) {
+            kill(child, SIGKILL);
+            timed_out = true;
+            break;
+        }
+        if (poll(fds, 2, remaining * 1000) < 0 && errno != EINTR) break;
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            char chunk[65536];
+            ssize_t got = read(fds[i].fd, chunk, sizeof chunk);
+            if (got > 0)
+                buffer_append(buffers[i], chunk, (size_t)got);
+            else {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_count--;
+            }
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (fds[i].fd >= 0) close(fds[i].fd);
+    waitpid(child, status, 0);
+    return !timed_out;
+}
+
+static void test_exec_child(const TestRun *run, const TestCase *test, int out_pipe[2],
+                            int err_pipe[2]) {
+    int no_input = open("/dev/null", O_RDONLY); /* a test never waits on a terminal */
+    if (no_input >= 0) dup2(no_input, 0);
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    char *folder = strdup(test->path);
+    char *slash = strrchr(folder, '/');
+    const char *file = test->path;
+    if (slash) {
+        *slash = '\0';
+        file = slash + 1;
+        if (chdir(folder[0] ? folder : "/") != 0) _exit(126);
+    }
+    const char **argv = calloc((size_t)test->args.count + 5, sizeof(char *));
+    int count = 0;
+    argv[count++] = run->self;
+    argv[count++] = "run";
+    argv[count++] = "--verify"; /* the corpus also checks the graphs it builds */
+    argv[count++] = file;
+    for (int i = 0; i < test->args.count; i++)
+        argv[count++] = test->args.items[i];
+    execv(run->self, (char *const *)argv);
+    _exit(127);
+}
+
+/* The first line where two texts differ, for the failure message. */
+static void test_first_difference(const char *expected, const char *got, char *message,
+                                  size_t size) {
+    int line = 1;
+    const char *a = expected, *b = got;
+    while (*a && *a == *b) {
+        if (*a == '\n') line++;
+        a++;
+        b++;
+    }
+    const char *a_start = a, *b_start = b;
+    while (a_start > expected && a_start[-1] != '\n')
+        a_start--;
+    while (b_start > got && b_start[-1] != '\n')
+        b_start--;
+    int a_length = (int)strcspn(a_start, "\n"), b_length = (int)strcspn(b_start, "\n");
+    snprintf(message, size, "line %d: expected \"%.*s\"%s, got \"%.*s\"%s", line,
+             a_length > 200 ? 200 : a_length, a_start, *a ? "" : " (end)",
+             b_length > 200 ? 200 : b_length, b_start, *b ? "" : " (end)");
+}
+
+static void test_run_one(TestRun *run, const char *path) {
+    TestCase test;
+    if (!test_load(&test, path)) {
+        fprintf(stdout, "FAIL %s: cannot read it\n", path);
+        run->failed++;
+        vec_push(&run->failures, strdup(path));
+        test_free(&test);
+        return;
+    }
+    int out_pipe[2], err_pipe[2];
+    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0)
+        kiln_fatal("cannot create pipes: %s", strerror(errno));
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) kiln_fatal("cannot fork: %s", strerror(errno));
+    if (child == 0) test_exec_child(run, &test, out_pipe, err_pipe);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    Buffer out = {0}, err = {0};
+    buffer_append(&out, "", 0);
+    buffer_append(&err, "", 0);
+    int status = 0;
+    bool finished = test_collect(child, out_pipe[0], err_pipe[0], &out, &err, &status);
+    char reason[1024] = "";
+    int exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (!finished)
+        snprintf(reason, sizeof reason, "killed after %d s", TEST_TIME_LIMIT_SECONDS);
+    else if (WIFSIGNALED(status))
+        snprintf(reason, sizeof reason, "crashed with signal %d", WTERMSIG(status));
+    else if (strcmp(out.items, test.expected_out.items) != 0) {
+        char difference[900];
+        test_first_difference(test.expected_out.items, out.items, difference, sizeof difference);
+        snprintf(reason, sizeof reason, "stdout differs at %s", difference);
+    } else if (test.has_expected_err && strcmp(err.items, test.expected_err.items) != 0) {
+        char difference[900];
+        test_first_difference(test.expected_err.items, err.items, difference, sizeof difference);
+        snprintf(reason, sizeof reason, "stderr differs at %s", difference);
+    } else if (exit_status != test.expected_exit)
+        snprintf(reason, sizeof reason, "exit status %d, expected %d", exit_status,
+                 test.expected_exit);
+    if (reason[0]) {
+        printf("FAIL %s [%s]: %s\n", path, run->mode, reason);
+        if (err.count > 0 && !test.has_expected_err) printf("  stderr: %.2000s\n", err.items);
+        run->failed++;
+        vec_push(&run->failures, strdup(path));
+    } else {
+        printf("PASS %s [%s]\n", path, run->mode);
+        run->passed++;
+    }
+    vec_free(&out);
+    vec_free(&err);
+    test_free(&test);
+}
+
+static int compare_names(const void *left, const void *right) {
+    return strcmp(*(char *const *)left, *(char *const *)right);
+}
+
+static void test_collect_paths(const char *path, PathVec *paths) {
+    struct stat info;
+    if (stat(path, &info) != 0) {
+        fprintf(stderr, "kiln: error: cannot read '%s': %s\n", path, strerror(errno));
+        vec_push(paths, NULL); /* counted as a failure */
+        return;
+    }
+    if (!S_ISDIR(info.st_mode)) {
+        vec_push(paths, strdup(path));
+        return;
+    }
+    DIR *folder = opendir(path);
+    if (!folder) return;
+    Vec(char *) names = {0};
+    for (struct dirent *entry = readdir(folder); entry; entry = readdir(folder)) {
+        if (entry->d_name[0] == '.') continue;
+        vec_push(&names, strdup(entry->d_name));
+    }
+    closedir(folder);
+    qsort(names.items, (size_t)names.count, sizeof(char *), compare_names);
+    for (int i = 0; i < names.count; i++) {
+        char child[PATH_MAX];
+        snprintf(child, sizeof child, "%s/%s", path, names.items[i]);
+        size_t length = strlen(names.items[i]);
+        bool is_dir = stat(child, &info) == 0 && S_ISDIR(info.st_mode);
+        if (is_dir && strcmp(names.items[i], "lib") != 0)
+            test_collect_paths(child, paths);
+        else if (!is_dir && length > 3 && strcmp(names.items[i] + length - 3, ".kc") == 0)
+            vec_push(paths, strdup(child));
+        free(names.items[i]);
+    }
+    vec_free(&names);
+}
+
+int driver_test(int argc, const char **argv, const char *self) {
+    TestRun run = {0};
+    run.mode = "interp";
+    char self_path[PATH_MAX];
+    ssize_t length = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
+    if (length > 0) {
+        self_path[length] = '\0';
+        self = self_path;
+    }
+    run.self = self;
+    PathVec paths = {0};
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "--mode=", 7) == 0) {
+            if (strcmp(argv[i] + 7, "interp") != 0) {
+                fprintf(stderr, "kiln: error: unknown test mode '%s'; available: interp\n",
+                        argv[i] + 7);
+                return 2;
+            }
+            continue;
+        }
+        test_collect_paths(argv[i], &paths);
+    }
+    if (argc == 0 || paths.count == 0) {
+        fprintf(stderr, "kiln: error: 'kiln test' needs a .kc file or a folder that holds some\n");
+        return 2;
+    }
+    for (int i = 0; i < paths.count; i++) {
+        if (paths.items[i])
+            test_run_one(&run, paths.items[i]);
+        else
+            run.failed++;
+        free(paths.items[i]);
+    }
+    vec_free(&paths);
+    if (run.failed > 0) {
+        printf("failed:\n");
+        for (int i = 0; i < run.failures.count; i++)
+            printf("  %s\n", run.failures.items[i]);
+    }
+    for (int i = 0; i < run.failures.count; i++)
+        free(run.failures.items[i]);
+    vec_free(&run.failures);
+    printf("%d passed, %d failed\n", run.passed, run.failed);
+    return run.failed > 0 ? 1 : 0;
+}
