@@ -11,7 +11,7 @@
 #include "../flow/flow.h"
 #include "../parse/ast.h"
 
-typedef enum DriverStage { STAGE_PARSE, STAGE_FLOW, STAGE_RUN } DriverStage;
+typedef enum DriverStage { STAGE_PARSE, STAGE_FLOW, STAGE_ANNOTATE, STAGE_RUN } DriverStage;
 
 typedef struct DriverOptions {
     const char **search_paths; /* -I DIR, in order */
@@ -21,6 +21,7 @@ typedef struct DriverOptions {
     bool verify;    /* --verify: run the flow verifier (always on in debug builds) */
     bool timings;   /* --time: print each stage's time on stderr */
     bool gc_stress; /* --gc-stress: collect the interpreter heap at every safe point */
+    bool types;     /* --types: `flow --dot` shows the annotator's types */
 } DriverOptions;
 
 /* Everything one run of the front end owns; freed by driver_session_free. */
@@ -38,6 +39,13 @@ void driver_session_free(DriverSession *session);
  * process exit status. */
 int driver_pipeline(DriverSession *session, const DriverOptions *options, const char *path,
                     DriverStage last, int argc, const char **argv);
+
+/* The annotate stage (check.c): annotates session->flow with the globals
+ * computed by interp (which has run them); when `last` is STAGE_ANNOTATE,
+ * dumps per options; returns the exit status (1 after type errors). */
+struct Interp;
+int driver_annotate(DriverSession *session, const DriverOptions *options, DriverStage last,
+                    struct Interp *interp);
 
 /* `kiln test PATH...`: see test_runner.c. */
 int driver_test(int argc, const char **argv, const char *self);

@@ -13,6 +13,9 @@ static const char usage[] =
     "  flow --dump FILE       print the flow graphs (SSA)\n"
     "  flow --dot FILE        print the flow graphs for Graphviz\n"
     "  flow FILE              build the flow graphs and report errors only\n"
+    "  flow --dot --types FILE  the flow graphs with the annotator's types\n"
+    "  check FILE             type-check the program (annotate) and report errors only\n"
+    "  annotate --dump FILE   print every function's signature and every variable's type\n"
     "  run FILE [ARGS...]     run the program under the graph interpreter\n"
     "  test [--mode=interp] PATH...\n"
     "                         run every .kc file under PATH and compare its output\n"
@@ -35,6 +38,8 @@ static int parse_options(int argc, const char **argv, int first, DriverOptions *
             options->dump = true;
         else if (strcmp(option, "--dot") == 0)
             options->dot = true;
+        else if (strcmp(option, "--types") == 0)
+            options->types = true;
         else if (strcmp(option, "--verify") == 0)
             options->verify = true;
         else if (strcmp(option, "--time") == 0)
@@ -71,6 +76,8 @@ int main(int argc, char **argv) {
         stage = STAGE_PARSE;
     else if (strcmp(command, "flow") == 0)
         stage = STAGE_FLOW;
+    else if (strcmp(command, "check") == 0 || strcmp(command, "annotate") == 0)
+        stage = STAGE_ANNOTATE;
     else if (strcmp(command, "run") == 0)
         stage = STAGE_RUN;
     else {

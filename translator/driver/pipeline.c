@@ -1,8 +1,12 @@
 /* pipeline.c - the stages of kiln, in order.
  *
- *   FILE.kc ──parse──▶ AST ──flow──▶ flow graphs ──run──▶ graph interpreter
- *   (parse/)             (flow/)        │               (interp/)
+ *   FILE.kc ──parse──▶ AST ──flow──▶ flow graphs ──globals──▶ ──annotate──▶ ──run main──▶
+ *   (parse/)             (flow/)        │            (interp/)   (annotate/)   (interp/)
  *                                       └─verify (debug builds, --verify)
+ *
+ * The global initializers run in the graph interpreter before annotation
+ * (their values are prebuilt constants); `kiln check` stops after
+ * annotate, `kiln run` goes on to run main when annotation found no error.
  *
  * Later stages (annotate, rtype, transform, emit) join this list; each stage
  * either passes the program on or reports diagnostics that point at Kiln C
@@ -41,8 +45,8 @@ static void driver_report_time(const DriverOptions *options, const char *stage, 
         fprintf(stderr, "[time] %-8s %8.3f ms\n", stage, (driver_now() - started) * 1e3);
 }
 
-static int driver_run(DriverSession *session, const DriverOptions *options, int argc,
-                      const char **argv) {
+static int driver_run(DriverSession *session, const DriverOptions *options, DriverStage last,
+                      int argc, const char **argv) {
     if (session->flow->main_graph < 0) {
         diag_plain_error(&session->diag, "the program has no 'main' function");
         return 1;
@@ -51,7 +55,8 @@ static int driver_run(DriverSession *session, const DriverOptions *options, int 
     interp_options.gc_stress = options->gc_stress;
     Interp *interp = interp_create(session->flow, &session->diag, &interp_options);
     int status = interp_run_globals(interp);
-    if (status == 0) status = interp_run_main(interp, argc, argv);
+    if (status == 0) status = driver_annotate(session, options, last, interp);
+    if (status == 0 && last == STAGE_RUN) status = interp_run_main(interp, argc, argv);
     interp_destroy(interp);
     return status;
 }
@@ -82,6 +87,7 @@ int driver_pipeline(DriverSession *session, const DriverOptions *options, const 
         diag_plain_error(&session->diag, "the flow graphs are malformed (an internal error)");
         return 70;
     }
+    if (last == STAGE_FLOW && options->dot && options->types) last = STAGE_ANNOTATE;
     if (last == STAGE_FLOW) {
         if (options->dot)
             flow_dot_program(stdout, session->flow);
@@ -91,7 +97,7 @@ int driver_pipeline(DriverSession *session, const DriverOptions *options, const 
     }
 
     started = driver_now();
-    int status = driver_run(session, options, argc, argv);
-    driver_report_time(options, "run", started);
+    int status = driver_run(session, options, last, argc, argv);
+    driver_report_time(options, last == STAGE_ANNOTATE ? "annotate" : "run", started);
     return status;
 }

@@ -10,7 +10,8 @@
  *      become its inputs, in slot order (the start block's inputs are its
  *      parameters; a slot read before any assignment reads UNDEF);
  *   3. renaming gives each operation result a fresh variable and each link
- *      the values of its target's live slots; SAME_AS copies vanish.
+ *      the values of its target's live slots; SAME_AS copies vanish,
+ *      except copies into locals declared with a type (ssa_keeps_copy).
  * An exception link leaves before its block's last operation has a result,
  * so the values it passes are the ones from just before that operation.
  */
@@ -169,6 +170,16 @@ static FlowLink ssa_link(SsaState *state, int block, const SlotLink *slot_link) 
     return link;
 }
 
+/* A copy into a local declared with a type stays, as the point where the
+ * annotator checks the value against the declaration (unless it copies
+ * UNDEF: `var x: T;` assigns nothing yet). */
+static bool ssa_keeps_copy(const SsaState *state, const FlowOp *op) {
+    const GraphBuilder *builder = state->builder;
+    if (!builder->slots.items[op->result].type) return false;
+    return op->args[0].kind != FLOW_VALUE_CONST ||
+           builder->consts.items[op->args[0].index].kind != FLOW_CONST_UNDEF;
+}
+
 static void ssa_rename_block(SsaState *state, int b, FlowBlock *out) {
     GraphBuilder *builder = state->builder;
     Arena *arena = &builder->program_builder->program->arena;
@@ -203,7 +214,7 @@ static void ssa_rename_block(SsaState *state, int b, FlowBlock *out) {
         FlowOp op = block->ops.items[i];
         if (i == block->ops.count - 1 && block->exit_kind == FLOW_EXIT_RAISES)
             exception_link = ssa_link(state, b, &block->exits.items[1]);
-        if (op.opcode == FLOW_OP_SAME_AS) {
+        if (op.opcode == FLOW_OP_SAME_AS && !ssa_keeps_copy(state, &op)) {
             ssa_set_current(state, b, op.result, ssa_resolve(state, b, op.args[0]));
             continue;
         }
