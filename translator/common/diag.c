@@ -89,28 +89,38 @@ const char *diag_format_pos(const DiagContext *context, SrcPos pos, char *buffer
     return buffer;
 }
 
+/* The source line under a diagnostic, then the caret.  A long line is cut
+ * to a window around the caret so that a huge one-line input stays cheap. */
+enum { DIAG_WINDOW = 160 };
+
 static void diag_print_source_line(DiagContext *context, SrcPos pos) {
     const SourceFile *source = context->files.items[pos.file];
     if (pos.line < 1 || pos.line > source->line_starts.count) return;
     int start = source->line_starts.items[pos.line - 1];
     int end = start;
-    while (end < source->length && source->text[end] != '\n' && source->text[end] != '\r')
-        end++;
-    fprintf(context->out, "    ");
-    for (int i = start; i < end; i++) {
+    while (end < source->length && source->text[end] != '\n' && source->text[end] != '\r') end++;
+    int caret = start + pos.col - 1;
+    if (caret > end) caret = end;
+    int shown_start = caret - start > DIAG_WINDOW ? caret - DIAG_WINDOW / 2 : start;
+    int shown_end = end - shown_start > 2 * DIAG_WINDOW ? shown_start + 2 * DIAG_WINDOW : end;
+    char line[4 * DIAG_WINDOW + 8];
+    int length = 0;
+    for (int i = shown_start; i < shown_end; i++) {
         unsigned char byte = (unsigned char)source->text[i];
-        fputc(byte == '\t' || byte >= 0x20 ? byte : ' ', context->out);
+        line[length++] = byte == '\t' || byte >= 0x20 ? (char)byte : ' ';
     }
+    fputs("    ", context->out);
+    fwrite(line, 1, (size_t)length, context->out);
     fputs("\n    ", context->out);
     /* Tabs in the prefix keep the caret aligned with the text above. */
-    for (int i = start; i < start + pos.col - 1 && i < end; i++)
-        fputc(source->text[i] == '\t' ? '\t' : ' ', context->out);
-    fputc('^', context->out);
+    length = 0;
+    for (int i = shown_start; i < caret; i++) line[length++] = source->text[i] == '\t' ? '\t' : ' ';
+    line[length++] = '^';
     int tail = pos.length - 1;
-    if (start + pos.col - 1 + pos.length > end) tail = end - (start + pos.col);
-    for (int i = 0; i < tail; i++)
-        fputc('~', context->out);
-    fputc('\n', context->out);
+    if (caret + pos.length > shown_end) tail = shown_end - caret - 1;
+    for (int i = 0; i < tail && length < (int)sizeof line - 1; i++) line[length++] = '~';
+    line[length++] = '\n';
+    fwrite(line, 1, (size_t)length, context->out);
 }
 
 static void diag_report(DiagContext *context, SrcPos pos, const char *kind, const char *format,
