@@ -1,0 +1,82 @@
+/* gc_barrier.c - the slow paths of the write barriers, the identity hash and
+ * destructor registration.
+ *
+ * The remembered-set invariant, which the verifier checks:
+ *   an old object that holds a reference to a young object either has
+ *   GC_FLAG_WRITE_BARRIER clear and is in some thread's remembered set, or
+ *   has cards and the card of every item holding such a reference is marked
+ *   (and the object is in some thread's card list);
+ *   conversely an old object without GC_FLAG_WRITE_BARRIER is in a
+ *   remembered set, so the next young reference stored into it is seen.
+ * The inline barrier tests one flag; the slow path runs once per object
+ * (or once per card) between two minor collections.
+ */
+#include "gc_internal.h"
+
+void gc_write_barrier_slow(GcThread *thread, void *object) {
+    GcHeader *header = object;
+    if (!(*header & GC_FLAG_WRITE_BARRIER)) return;
+    *header &= ~GC_FLAG_WRITE_BARRIER;
+    gc_vec_push(&gc_state_of(thread)->remembered, object);
+    if ((*header & GC_FLAG_PREBUILT) && !(*header & GC_FLAG_PREBUILT_ROOT)) {
+        *header |= GC_FLAG_PREBUILT_ROOT;
+        gc_vec_push(&thread->heap->prebuilt_roots, object);
+    }
+}
+
+void gc_write_barrier_array_slow(GcThread *thread, void *array, int64_t index) {
+    GcHeader *header = array;
+    if (!(*header & GC_FLAG_WRITE_BARRIER)) return;
+    if (!(*header & GC_FLAG_HAS_CARDS)) {
+        gc_write_barrier_slow(thread, array);
+        return;
+    }
+#ifdef KILN_DEBUG
+    const GcLayout *layout = gc_layout_of(thread->heap, array);
+    if (index < 0 || index >= gc_length_of(layout, array))
+        gc_fatal("array barrier on %s with index %lld out of [0, %lld)", layout->name,
+                 (long long)index, (long long)gc_length_of(layout, array));
+#endif
+    *gc_card_of(array, index) = 1;
+    if (!(*header & GC_FLAG_CARDS_SET)) {
+        *header |= GC_FLAG_CARDS_SET;
+        gc_vec_push(&gc_state_of(thread)->card_objects, array);
+    }
+}
+
+uint64_t gc_identity_hash(GcThread *thread, void *object) {
+    GcHeader *header = object;
+    if (*header & GC_FLAG_HASH_STORED) {
+        const GcLayout *layout = gc_layout_of(thread->heap, object);
+        return *(uint64_t *)((char *)object + gc_object_size(layout, object));
+    }
+    /* Only nursery objects move; the flag makes the copy keep the hash. */
+    if (*header & (GC_FLAG_OLD | GC_FLAG_LARGE)) return gc_hash_of_address(object);
+    *header |= GC_FLAG_HASH_TAKEN;
+    return gc_hash_of_young(thread->heap, object);
+}
+
+static bool replace_entry(GcDestructorVec *list, void *object, GcDestructor destructor) {
+    for (size_t i = 0; i < list->count; i++)
+        if (list->items[i].object == object) {
+            list->items[i].destructor = destructor;
+            return true;
+        }
+    return false;
+}
+
+void gc_register_destructor(GcThread *thread, void *object, GcDestructor destructor) {
+    GcHeader *header = object;
+    GcHeap *heap = thread->heap;
+    if (*header & GC_FLAG_HAS_DESTRUCTOR) {
+        if (replace_entry(&heap->old_destructors, object, destructor)) return;
+        for (GcThreadState *state = heap->threads; state; state = state->next)
+            if (replace_entry(&state->young_destructors, object, destructor)) return;
+        gc_fatal("object %p has GC_FLAG_HAS_DESTRUCTOR but no destructor entry", object);
+    }
+    *header |= GC_FLAG_HAS_DESTRUCTOR;
+    if (*header & GC_FLAG_OLD)
+        gc_destructor_vec_push(&heap->old_destructors, object, destructor);
+    else
+        gc_destructor_vec_push(&gc_state_of(thread)->young_destructors, object, destructor);
+}

@@ -1,0 +1,129 @@
+/* gc_thread.c - thread contexts, shadow stacks and the GIL.
+ *
+ * Expects: gc_thread_attach runs on the thread it registers.
+ * Produces: a context whose nursery and shadow stack belong to that thread
+ * alone; the heap's list of attached threads, which collections walk.
+ *
+ * Why a GIL: in the build without STM, a minor collection empties every
+ * thread's nursery, so every thread must be stopped with all its
+ * references on its shadow stack.  Holding one lock while running GC'd code
+ * gives exactly that for free: a thread that does not hold the lock is
+ * blocked in gc_gil_acquire or has released it on purpose at a point where
+ * its roots are spilled.  The STM build replaces the lock with transactions
+ * and private nurseries (README.md).
+ */
+#include "gc_internal.h"
+
+_Thread_local GcThread *gc_current_thread;
+
+GcThread *gc_thread_attach(GcHeap *heap) {
+    GcThreadState *state = gc_xcalloc(1, sizeof(GcThreadState));
+    GcThread *thread = &state->public;
+    size_t nursery = heap->config.nursery_bytes;
+    state->nursery_start = gc_map(nursery);
+    state->nursery_end = state->nursery_start + nursery;
+    state->nursery_stop = state->nursery_start + heap->nursery_limit;
+    thread->nursery_free = state->nursery_start;
+    /* A fresh mapping is already zero: the nursery is ready, except in
+     * stress mode where every allocation must miss the fast path. */
+    thread->nursery_top = heap->config.stress ? state->nursery_start : state->nursery_stop;
+    gc_poison(thread->nursery_top, (size_t)(state->nursery_end - thread->nursery_top));
+    state->root_slots = heap->config.shadow_stack_slots;
+    state->root_base = gc_map(state->root_slots * sizeof(void *));
+    thread->root_top = state->root_base;
+    thread->root_limit = state->root_base + state->root_slots;
+    thread->heap = heap;
+    thread->gil_waiters = &heap->gil.waiters;
+    gc_list_init(&state->young_large);
+
+    gc_gil_acquire(thread);
+    state->next = heap->threads;
+    heap->threads = state;
+    heap->thread_count++;
+    gc_update_young_range(heap);
+    gc_current_thread = thread;
+    return thread;
+}
+
+static void gil_release(GcHeap *heap) {
+    GcGil *gil = &heap->gil;
+    pthread_mutex_lock(&gil->mutex);
+    atomic_store_explicit(&gil->holder, NULL, memory_order_relaxed);
+    gil->now_serving++;
+    if (atomic_load_explicit(&gil->waiters, memory_order_relaxed))
+        pthread_cond_broadcast(&gil->turn);
+    pthread_mutex_unlock(&gil->mutex);
+}
+
+void gc_thread_detach(GcThread *thread) {
+    GcThreadState *state = gc_state_of(thread);
+    GcHeap *heap = thread->heap;
+    if (!gc_holds_gil(heap, state)) gc_fatal("gc_thread_detach without the GIL");
+    if (thread->root_top != state->root_base)
+        gc_fatal("gc_thread_detach with %td roots still on the shadow stack",
+                 thread->root_top - state->root_base);
+    /* Other threads may reference this nursery's objects, and the
+     * remembered set must be consumed: a minor collection does both. */
+    gc_minor_collection(heap);
+    GcThreadState **link = &heap->threads;
+    while (*link != state)
+        link = &(*link)->next;
+    *link = state->next;
+    heap->thread_count--;
+    gc_update_young_range(heap);
+    gc_unpoison(state->nursery_start, (size_t)(state->nursery_end - state->nursery_start));
+    gc_unmap(state->nursery_start, (size_t)(state->nursery_end - state->nursery_start));
+    gc_unmap(state->root_base, state->root_slots * sizeof(void *));
+    gc_vec_free(&state->remembered);
+    gc_vec_free(&state->card_objects);
+    free(state->young_destructors.items);
+    if (gc_current_thread == thread) gc_current_thread = NULL;
+    free(state);
+    gil_release(heap);
+}
+
+void gc_update_young_range(GcHeap *heap) {
+    uintptr_t low = UINTPTR_MAX, high = 0;
+    for (GcThreadState *state = heap->threads; state; state = state->next) {
+        if ((uintptr_t)state->nursery_start < low) low = (uintptr_t)state->nursery_start;
+        if ((uintptr_t)state->nursery_end > high) high = (uintptr_t)state->nursery_end;
+    }
+    heap->young_low = low;
+    heap->young_span = high > low ? high - low : 0;
+}
+
+bool gc_holds_gil(GcHeap *heap, GcThreadState *state) {
+    return atomic_load_explicit(&heap->gil.holder, memory_order_relaxed) == state;
+}
+
+void gc_gil_acquire(GcThread *thread) {
+    GcGil *gil = &thread->heap->gil;
+    pthread_mutex_lock(&gil->mutex);
+    uint64_t ticket = gil->next_ticket++;
+    if (ticket != gil->now_serving) {
+        atomic_fetch_add_explicit(&gil->waiters, 1, memory_order_relaxed);
+        while (ticket != gil->now_serving)
+            pthread_cond_wait(&gil->turn, &gil->mutex);
+        atomic_fetch_sub_explicit(&gil->waiters, 1, memory_order_relaxed);
+    }
+    atomic_store_explicit(&gil->holder, gc_state_of(thread), memory_order_relaxed);
+    pthread_mutex_unlock(&gil->mutex);
+}
+
+void gc_gil_release(GcThread *thread) {
+    if (!gc_holds_gil(thread->heap, gc_state_of(thread)))
+        gc_fatal("gc_gil_release by a thread that does not hold the GIL");
+    gil_release(thread->heap);
+}
+
+/* Someone waits: let it run.  The lock is served in ticket order, so the
+ * waiter gets it before this thread's new ticket comes up. */
+void gc_safe_point_slow(GcThread *thread) {
+    gc_gil_release(thread);
+    gc_gil_acquire(thread);
+}
+
+_Noreturn void gc_shadow_stack_overflow(GcThread *thread) {
+    gc_fatal("shadow stack overflow (%zu slots): recursion too deep",
+             gc_state_of(thread)->root_slots);
+}

@@ -1,0 +1,20 @@
+# The stm_gc benchmarks: each program exists three times, on stm_gc, on
+# Boehm GC and on malloc/free, and tests/bench/bench_gc.sh compares them.
+# Built only when pkg-config finds bdw-gc; not registered with ctest.
+include_guard(GLOBAL)
+pkg_check_modules(BDWGC IMPORTED_TARGET bdw-gc)
+if(NOT BDWGC_FOUND)
+  message(STATUS "bdw-gc not found: the stm_gc benchmarks are not built")
+  return()
+endif()
+set(KILN_BENCH_DIR ${PROJECT_SOURCE_DIR}/tests/bench)
+foreach(program binary_trees gcbench live_table)
+  foreach(allocator kiln boehm malloc)
+    set(target bench_${program}_${allocator})
+    add_executable(${target} ${KILN_BENCH_DIR}/${program}_${allocator}.c)
+    target_compile_options(${target} PRIVATE -O2)
+    set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests/bench)
+  endforeach()
+  target_link_libraries(bench_${program}_kiln PRIVATE stm_gc)
+  target_link_libraries(bench_${program}_boehm PRIVATE PkgConfig::BDWGC)
+endforeach()
