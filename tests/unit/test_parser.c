@@ -832,13 +832,16 @@ START_TEST(nesting_is_limited_without_crashing) {
         {"var x: ", "list<", "int", ">", ";"},
         {"fn f() { x = ", "{1: ", "2", "}", "; }"},
         {"fn f() { x = ", "f(", "", ")", "; }"},
+        {"fn f() { x = 1", " + 1", "", "", "; }"},  /* left-deep operator chains */
+        {"fn f() { x = a", ".b", "", "", "; }"},    /* and postfix chains */
+        {"fn f() { x = g", "()", "", "", "; }"},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         /* Deep but allowed. */
         char *text = nested(shapes[i].prefix, shapes[i].open, shapes[i].middle, shapes[i].close,
-                            shapes[i].suffix, 200);
+                            shapes[i].suffix, 100);
         Parsed *parsed = parse_text(text);
-        ck_assert_msg(parsed->diag.errors == 0, "shape %zu at depth 200:\n%s", i,
+        ck_assert_msg(parsed->diag.errors == 0, "shape %zu at depth 100:\n%s", i,
                       parsed_errors(parsed));
         parsed_free(parsed);
         free(text);

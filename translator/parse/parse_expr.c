@@ -212,8 +212,14 @@ static Expr *parse_primary(Parser *parser) {
  * arguments = (expression (',' expression)* ','?)? */
 static Expr *parse_postfix(Parser *parser) {
     Expr *expr = parse_primary(parser);
-    for (;;) {
+    /* Each link of a chain a.b(c)[d] deepens the tree by one: it counts as
+     * nesting, so that later stages can walk the tree recursively. */
+    int chained = 0;
+    for (;; chained++) {
         LexTokenKind kind = parse_kind(parser);
+        bool continues = kind == LEX_LPAREN || kind == LEX_DOT || kind == LEX_LBRACKET ||
+                         kind == LEX_PLUS_PLUS || kind == LEX_MINUS_MINUS;
+        if (continues && !parse_enter(parser)) break;
         if (kind == LEX_LPAREN) {
             parse_advance(parser);
             Expr *call = parse_new_expr(parser, EXPR_CALL, expr->pos);
@@ -249,9 +255,11 @@ static Expr *parse_postfix(Parser *parser) {
             step->left = expr;
             expr = step;
         } else {
-            return expr;
+            break;
         }
     }
+    while (chained-- > 0) parse_leave(parser);
+    return expr;
 }
 
 /* Whether the token after a number ends the number as an operand: the
@@ -311,11 +319,14 @@ static Expr *parse_unary(Parser *parser) {
  *             for OP with prec(OP) >= p */
 static Expr *parse_binary(Parser *parser, int min_precedence) {
     Expr *left = parse_unary(parser);
-    for (;;) {
+    /* A left-associative chain a + b + c deepens the tree by one per
+     * operator: it counts as nesting (see parse_postfix). */
+    int chained = 0;
+    for (;; chained++) {
         LexTokenKind kind = parse_kind(parser);
         AstOperator op;
         if (kind == LEX_KW_IS || kind == LEX_KW_AS) {
-            if (parse_precedence[OP_LT] < min_precedence) return left;
+            if (parse_precedence[OP_LT] < min_precedence || !parse_enter(parser)) break;
             LexToken keyword = parse_advance(parser);
             LexToken name;
             parse_expect_identifier(
@@ -327,7 +338,9 @@ static Expr *parse_binary(Parser *parser, int min_precedence) {
             left = test;
             continue;
         }
-        if (!parse_binary_operator(kind, &op) || parse_precedence[op] < min_precedence) return left;
+        if (!parse_binary_operator(kind, &op) || parse_precedence[op] < min_precedence ||
+            !parse_enter(parser))
+            break;
         LexToken token = parse_advance(parser);
         Expr *right = parse_binary(parser, parse_precedence[op] + 1);
         Expr *binary = parse_new_expr(parser, EXPR_BINARY, token.pos);
@@ -336,6 +349,8 @@ static Expr *parse_binary(Parser *parser, int min_precedence) {
         binary->right = right;
         left = binary;
     }
+    while (chained-- > 0) parse_leave(parser);
+    return left;
 }
 
 /* conditional = binary(1) ('?' expression ':' conditional)? */

@@ -43,7 +43,7 @@
 #include "lexer.h"
 #include "parse.h"
 
-enum { PARSE_MAX_DEPTH = 1000 };
+enum { PARSE_MAX_DEPTH = 256 }; /* deep enough for real code; shallow enough that every recursive walk of the tree fits the C stack, even under sanitizers */
 
 typedef struct Parser {
     ParseContext *context;
