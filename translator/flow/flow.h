@@ -90,7 +90,8 @@ typedef enum FlowConstKind {
     FLOW_CONST_STR,   /* str_value, str_length */
     FLOW_CONST_NULL,
     FLOW_CONST_VOID,  /* the value of a function that returns nothing */
-    FLOW_CONST_UNDEF, /* a declared local not assigned yet: reading it is an error */
+    FLOW_CONST_UNDEF, /* a declared local not assigned yet: reading it is an error;
+                         str_value names the local when known */
     FLOW_CONST_FUNC,  /* int_value: graph index (a function reference) */
 } FlowConstKind;
 

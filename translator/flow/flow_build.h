@@ -98,6 +98,8 @@ FlowValue gb_const_int(GraphBuilder *builder, FlowConstKind kind, int64_t value)
 FlowValue gb_const_float(GraphBuilder *builder, double value);
 FlowValue gb_const_str(GraphBuilder *builder, const char *text, int length);
 FlowValue gb_const_simple(GraphBuilder *builder, FlowConstKind kind);
+/* The value of a local not assigned yet; str_value names it for messages. */
+FlowValue gb_const_undef(GraphBuilder *builder, const char *name);
 /* Emits an operation into the current block (opening an unreachable block
  * when there is none); returns its result as a slot value, or a void
  * constant when the operation has no result.  A raising operation inside a

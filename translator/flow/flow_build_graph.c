@@ -59,6 +59,12 @@ FlowValue gb_const_str(GraphBuilder *builder, const char *text, int length) {
     return value;
 }
 
+FlowValue gb_const_undef(GraphBuilder *builder, const char *name) {
+    FlowConst constant = {.kind = FLOW_CONST_UNDEF, .str_value = name,
+                          .str_length = name ? (int)strlen(name) : 0};
+    return gb_add_const(builder, constant);
+}
+
 FlowValue gb_const_simple(GraphBuilder *builder, FlowConstKind kind) {
     FlowConst constant = {.kind = kind};
     return gb_add_const(builder, constant);

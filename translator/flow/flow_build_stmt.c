@@ -55,7 +55,7 @@ static void fb_var(GraphBuilder *builder, const Stmt *stmt) {
     }
     /* The initializer is evaluated before the name is in scope: var x = x; reads an outer x. */
     FlowValue value =
-        stmt->expr ? fb_expr(builder, stmt->expr) : gb_const_simple(builder, FLOW_CONST_UNDEF);
+        stmt->expr ? fb_expr(builder, stmt->expr) : gb_const_undef(builder, stmt->names[0]);
     int32_t slot = fb_declare(builder, stmt->names[0], stmt->type, stmt->name_pos[0]);
     gb_assign(builder, slot, value, stmt->pos);
 }

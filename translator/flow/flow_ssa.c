@@ -138,7 +138,7 @@ static FlowValue ssa_resolve(SsaState *state, int block, FlowValue value) {
     if (value.kind != FLOW_VALUE_VAR) return value;
     if (state->stamp[value.index] == block) return state->current[value.index];
     /* Only the start block can read a slot that no path assigned. */
-    return gb_const_simple(state->builder, FLOW_CONST_UNDEF);
+    return gb_const_undef(state->builder, state->builder->slots.items[value.index].name);
 }
 
 static void ssa_set_current(SsaState *state, int block, int32_t slot, FlowValue value) {
