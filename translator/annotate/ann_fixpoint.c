@@ -513,6 +513,8 @@ void ann_destroy(Annotator *annotator) {
         vec_free(&annotator->fields.items[i].readers);
     for (int g = 0; g < annotator->program->global_count; g++)
         vec_free(&annotator->global_readers[g]);
+    for (int i = 0; i < annotator->def_readers.count; i++) vec_free(annotator->def_readers.items[i]);
+    vec_free(&annotator->def_readers);
     vec_free(&annotator->funcs);
     vec_free(&annotator->fields);
     vec_free(&annotator->worklist);

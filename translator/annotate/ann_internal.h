@@ -91,6 +91,7 @@ struct Annotator {
     Vec(int *) op_errors;
     const Ann ***const_cache; /* per graph: the annotation of each constant, built once */
     int next_def_id;
+    Vec(AnnReaders *) def_readers; /* every list and dict definition's readers, freed at the end */
     const Ann *simple[ANN__COUNT];
     /* The func and block being flowed: the reader registered by reads. */
     int current_func;

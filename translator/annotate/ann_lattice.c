@@ -48,6 +48,7 @@ const Ann *ann_instance(Annotator *annotator, int class_index, bool nullable) {
 const Ann *ann_new_list(Annotator *annotator, const Ann *item, SrcPos origin) {
     AnnListDef *def = ARENA_NEW(&annotator->arena, AnnListDef);
     def->id = ++annotator->next_def_id;
+    vec_push(&annotator->def_readers, &def->readers);
     def->item.ann = item ? item : ann_simple(annotator, ANN_BOTTOM);
     def->item.origin = origin;
     Ann *ann = ann_alloc(annotator, ANN_LIST);
@@ -58,6 +59,7 @@ const Ann *ann_new_list(Annotator *annotator, const Ann *item, SrcPos origin) {
 const Ann *ann_new_dict(Annotator *annotator, const Ann *key, const Ann *value, SrcPos origin) {
     AnnDictDef *def = ARENA_NEW(&annotator->arena, AnnDictDef);
     def->id = ++annotator->next_def_id;
+    vec_push(&annotator->def_readers, &def->readers);
     def->key.ann = key ? key : ann_simple(annotator, ANN_BOTTOM);
     def->value.ann = value ? value : ann_simple(annotator, ANN_BOTTOM);
     def->key.origin = def->value.origin = origin;
