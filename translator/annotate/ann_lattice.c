@@ -84,8 +84,10 @@ static int ann_callable_compare(const void *left, const void *right) {
 const Ann *ann_function(Annotator *annotator, const AnnCallable *callables, int count) {
     Ann *ann = ann_alloc(annotator, ANN_FUNCTION);
     AnnCallable *copy = ARENA_NEW_ARRAY(&annotator->arena, AnnCallable, count > 0 ? count : 1);
-    memcpy(copy, callables, sizeof(*copy) * (size_t)count);
-    qsort(copy, (size_t)count, sizeof(*copy), ann_callable_compare);
+    if (count > 0) {
+        memcpy(copy, callables, sizeof(*copy) * (size_t)count);
+        qsort(copy, (size_t)count, sizeof(*copy), ann_callable_compare);
+    }
     int unique = 0;
     for (int i = 0; i < count; i++)
         if (unique == 0 || ann_callable_compare(&copy[unique - 1], &copy[i]) != 0)
