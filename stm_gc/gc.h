@@ -69,6 +69,22 @@ typedef uint64_t GcHeader;
 #define GC_FLAG_BIT(n)       ((GcHeader)1 << (32 + (n)))
 #define GC_FLAGS_MASK        ((GcHeader)0xffff << 32)
 #define GC_STM_RESERVED_MASK ((GcHeader)0xffff << 48)
+/* STM build: bits 48..55 name the thread (its slot + 1) that owns the
+ * object: a young object of that thread's nursery, or an old object in that
+ * thread's write set (stm.h).  Zero: no owner. */
+#define GC_STM_OWNER_SHIFT 48
+#define GC_STM_OWNER_MASK  ((GcHeader)0xff << GC_STM_OWNER_SHIFT)
+
+/* The header word of an object.  In the STM build other threads may update
+ * the header of an old object they own while this thread reads it, so the
+ * load is atomic (relaxed: a plain load on every target we support). */
+static inline GcHeader gc_header_load(const void *object) {
+#ifdef KILN_STM
+    return __atomic_load_n((const GcHeader *)object, __ATOMIC_RELAXED);
+#else
+    return *(const GcHeader *)object;
+#endif
+}
 
 /* In the old generation or prebuilt; never set on nursery or young large
  * objects, so "young" is exactly "this flag is clear". */
@@ -199,6 +215,16 @@ typedef struct GcThread {
     void **root_limit;
     GcHeap *heap;
     atomic_int *gil_waiters; /* threads waiting for the GIL */
+#ifdef KILN_STM
+    /* The fields of the STM fast paths (stm.h explains each). */
+    GcHeader stm_owner;                     /* (slot + 1) << GC_STM_OWNER_SHIFT */
+    uint64_t stm_reader_bit;                /* 1 << slot, this thread's bit in every orec */
+    _Atomic uint64_t *stm_orecs;            /* the heap's orec table (one word in serial mode) */
+    uintptr_t stm_orec_mask;                /* its size - 1 (0 in serial mode) */
+    int64_t stm_budget;                     /* break points left before a transaction break */
+    atomic_uint stm_signal;                 /* STM_SIGNAL_* requests from other threads */
+    const struct StmLocation *stm_location; /* the current source position */
+#endif
 } GcThread;
 
 /* Registers the calling thread: a nursery, a shadow stack, and the
@@ -229,8 +255,15 @@ void gc_safe_point_slow(GcThread *thread);
 /* Lets a waiting thread run; call it in loops (the transform puts one at
  * each loop back edge).  Live references must be on the shadow stack. */
 static inline void gc_safe_point(GcThread *thread) {
+#ifdef KILN_STM
+    /* No GIL: a safe point answers the other threads' requests (a major
+     * collection, an abort asked by an inevitable transaction). */
+    if (GC_UNLIKELY(atomic_load_explicit(&thread->stm_signal, memory_order_relaxed)))
+        gc_safe_point_slow(thread);
+#else
     if (GC_UNLIKELY(atomic_load_explicit(thread->gil_waiters, memory_order_relaxed) > 0))
         gc_safe_point_slow(thread);
+#endif
 }
 
 /* ---- Allocation --------------------------------------------------------- */
@@ -243,6 +276,18 @@ void *gc_alloc_general(GcThread *thread, uint32_t type_id, size_t size, int64_t 
 /* Checks done by the inline paths in KILN_DEBUG builds: the type exists,
  * has no destructor, and `size` matches its descriptor. */
 void gc_debug_check_alloc(GcThread *thread, uint32_t type_id, size_t size, int64_t length);
+
+/* The header of a new young object.  In the STM build it carries its
+ * thread as owner: young objects are private, and the STM barriers let the
+ * owner through without a look at anything else. */
+static inline GcHeader gc_young_header(GcThread *thread, uint32_t type_id) {
+#ifdef KILN_STM
+    return (GcHeader)type_id | thread->stm_owner;
+#else
+    (void)thread;
+    return type_id;
+#endif
+}
 
 static inline size_t gc_round_size(size_t bytes) {
     bytes = (bytes + 7) & ~(size_t)7;
@@ -261,7 +306,7 @@ static inline void *gc_alloc(GcThread *thread, uint32_t type_id, size_t bytes) {
     if (GC_LIKELY(size <= GC_NURSERY_OBJECT_MAX &&
                   size <= (size_t)(thread->nursery_top - result))) {
         thread->nursery_free = result + size;
-        *(GcHeader *)result = type_id;
+        *(GcHeader *)result = gc_young_header(thread, type_id);
         return result;
     }
     return gc_alloc_general(thread, type_id, size, 0);
@@ -280,7 +325,7 @@ static inline void *gc_alloc_varsize(GcThread *thread, uint32_t type_id, size_t 
     if (GC_LIKELY(size <= GC_NURSERY_OBJECT_MAX &&
                   size <= (size_t)(thread->nursery_top - result))) {
         thread->nursery_free = result + size;
-        *(GcHeader *)result = type_id;
+        *(GcHeader *)result = gc_young_header(thread, type_id);
         *(int64_t *)(result + length_offset) = length;
         return result;
     }
@@ -295,10 +340,22 @@ static inline void *gc_alloc_varsize(GcThread *thread, uint32_t type_id, size_t 
 void gc_write_barrier_slow(GcThread *thread, void *object);
 void gc_write_barrier_array_slow(GcThread *thread, void *array, int64_t index);
 
+#ifdef KILN_STM
+/* STM build: the barrier is the STM write barrier.  Its fast path is one
+ * compare: the object is young in this thread or already in its write set
+ * (its owner field names this thread).  The slow path (stm_core.c) locks
+ * the object, checks for readers, saves a backup and remembers it. */
+void stm_write_slow(GcThread *thread, void *object);
+static inline void gc_write_barrier(GcThread *thread, void *object) {
+    if (GC_UNLIKELY((gc_header_load(object) & GC_STM_OWNER_MASK) != thread->stm_owner))
+        stm_write_slow(thread, object);
+}
+#else
 static inline void gc_write_barrier(GcThread *thread, void *object) {
     if (GC_UNLIKELY(*(GcHeader *)object & GC_FLAG_WRITE_BARRIER))
         gc_write_barrier_slow(thread, object);
 }
+#endif
 
 /* The card of item `index` of an object with GC_FLAG_HAS_CARDS. */
 static inline uint8_t *gc_card_of(void *array, int64_t index) {
@@ -308,6 +365,13 @@ static inline uint8_t *gc_card_of(void *array, int64_t index) {
 /* For a store into item `index` of the variable part: a big old array gets
  * only the card of that item marked instead of being traced whole. */
 static inline void gc_write_barrier_array(GcThread *thread, void *array, int64_t index) {
+#ifdef KILN_STM
+    /* The STM write set holds whole objects: the array is locked and
+     * backed up whole, and traced whole by the minor collections. */
+    (void)index;
+    gc_write_barrier(thread, array);
+    return;
+#endif
     GcHeader header = *(GcHeader *)array;
     if (GC_UNLIKELY(header & GC_FLAG_WRITE_BARRIER)) {
         if ((header & GC_FLAG_HAS_CARDS) && *gc_card_of(array, index)) return;

@@ -215,6 +215,9 @@ GcHeap *gc_heap_create(const GcConfig *config) {
     heap->type_capacity = 16;
     heap->type_count = 1; /* type id 0 marks free slots */
     heap->layouts = gc_xcalloc(heap->type_capacity, sizeof(GcLayout));
+#ifdef KILN_STM
+    stm_heap_init(heap);
+#endif
     return heap;
 }
 
@@ -304,6 +307,9 @@ void gc_heap_destroy(GcHeap *heap) {
     heap->old_destructors.count = 0;
     heap->collecting = false;
     if (heap->config.print_stats) gc_print_stats(heap, stderr);
+#ifdef KILN_STM
+    stm_heap_finish(heap); /* prints KILN_STM_STATS, frees the engine's state */
+#endif
     gc_release_all_memory(heap);
     for (uint32_t type = 1; type < heap->type_count; type++) {
         free(heap->layouts[type].ref_offsets);

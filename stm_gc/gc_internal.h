@@ -48,7 +48,7 @@ void *gc_map(size_t bytes);
 void gc_unmap(void *memory, size_t bytes);
 
 static inline GcHeader gc_header_of(const void *object) {
-    return *(const GcHeader *)object;
+    return gc_header_load(object);
 }
 static inline uint32_t gc_type_id_of(const void *object) {
     return (uint32_t)(gc_header_of(object) & GC_TYPE_ID_MASK);
@@ -261,6 +261,13 @@ typedef struct GcThreadState {
     GcLarge young_large; /* sentinel: large objects allocated since the last minor */
     size_t young_large_bytes;
     GcDestructorVec young_destructors;
+#ifdef KILN_STM
+    /* STM build: `remembered` is the write set of the running transaction
+     * (each entry has GC_FLAG_WRITE_BARRIER clear and this thread as
+     * owner), kept across the minor collections inside a transaction and
+     * emptied only by its commit or abort.  The rest is in stm_internal.h. */
+    struct StmContext *stm;
+#endif
 } GcThreadState;
 
 static inline GcThreadState *gc_state_of(GcThread *thread) {
@@ -342,6 +349,16 @@ struct GcHeap {
     GcDestructorVec old_destructors;
     GcPtrVec gray; /* minor: copied objects to scan; major: mark stack */
     bool collecting;
+#ifdef KILN_STM
+    /* The STM engine's shared state (stm_internal.h); its lock guards the
+     * old generation's allocator, the counters and the thread list. */
+    struct StmHeap *stm;
+    /* During a per-thread minor collection: the thread collected, and
+     * whether its transaction is committing (copies lose their owner) or
+     * going on (copies stay owned and join its write set). */
+    GcThreadState *stm_collected;
+    bool stm_committing;
+#endif
 
     GcCounters counters;
 };
@@ -384,6 +401,37 @@ void gc_release_all_memory(GcHeap *heap);
 
 /* gc_minor.c and gc_major.c */
 void gc_minor_collection(GcHeap *heap);
+#ifdef KILN_STM
+/* STM build: a minor collection of one thread's nursery, under the STM
+ * heap lock (the thread is stopped at a point where its references are on
+ * its shadow stack).  `committing`: its young objects are being published. */
+void gc_minor_collect_thread(GcHeap *heap, GcThreadState *state, bool committing);
+/* Drops every young object of the thread without copying (abort): runs
+ * their destructors, frees young large objects, re-zeroes the nursery. */
+void gc_minor_discard(GcHeap *heap, GcThreadState *state);
+/* True when the thread's nursery or young large list holds anything. */
+bool gc_has_young(GcThreadState *state);
+void gc_trace_root_slot(GcHeap *heap, void **slot);
+/* stm_*.c hooks called by the collector. */
+void stm_heap_lock(GcHeap *heap);
+void stm_heap_unlock(GcHeap *heap);
+void stm_heap_init(GcHeap *heap);
+void stm_heap_finish(GcHeap *heap);
+void stm_collect_for_allocation(GcThreadState *state);
+void stm_collect_major(GcThreadState *state);
+void stm_collect_minor(GcThreadState *state);
+void stm_minor_roots(GcHeap *heap, GcThreadState *state);
+void stm_major_roots(GcHeap *heap, void (*mark)(GcHeap *, void *),
+                     void (*mark_fields)(GcHeap *, char *));
+void stm_thread_attach(GcThreadState *state);
+void stm_thread_detach(GcThreadState *state);
+void stm_safe_region_enter(GcThread *thread);
+void stm_safe_region_leave(GcThread *thread);
+void stm_signal_slow(GcThread *thread);
+/* gc_thread.c, called under the STM heap lock. */
+void gc_thread_link(GcHeap *heap, GcThreadState *state);
+void gc_thread_unlink(GcHeap *heap, GcThreadState *state);
+#endif
 void gc_major_collection(GcHeap *heap);
 /* The collection that an exhausted nursery asks for: minor, then major when
  * the old generation passed its threshold. */

@@ -57,6 +57,11 @@ static void mark_roots(GcHeap *heap) {
         mark(heap, *(void **)heap->static_roots.items[i]);
     for (size_t i = 0; i < heap->prebuilt_roots.count; i++)
         mark_fields(heap, heap->prebuilt_roots.items[i]);
+#ifdef KILN_STM
+    /* Transactions in flight: their write sets, backups, saved shadow
+     * stacks and task queues (stm_sync.c). */
+    stm_major_roots(heap, mark, mark_fields);
+#endif
 }
 
 /* Runs the destructors of the unmarked objects; keeps the other entries. */

@@ -59,9 +59,15 @@ static char *young_large_alloc(GcThreadState *state, const GcLayout *layout, siz
         gc_collect_for_allocation(state);
     GcLarge *node = gc_large_alloc(size, gc_card_count_for(layout, length), true);
     gc_list_insert(&state->young_large, node);
+#ifdef KILN_STM
+    stm_heap_lock(heap);
+#endif
     gc_address_set_add(&heap->young_large_set, gc_large_object(node));
-    state->young_large_bytes += node->block_bytes;
     heap->counters.bytes_allocated += size;
+#ifdef KILN_STM
+    stm_heap_unlock(heap);
+#endif
+    state->young_large_bytes += node->block_bytes;
     return gc_large_object(node);
 }
 
@@ -70,7 +76,11 @@ void *gc_alloc_general(GcThread *thread, uint32_t type_id, size_t size, int64_t 
     GcHeap *heap = thread->heap;
     if (type_id == 0 || type_id >= heap->type_count)
         gc_fatal("allocation of unknown type id %u", type_id);
+#ifndef KILN_STM
+    /* (In the STM build other threads collect their own nurseries
+     * meanwhile: the flag is not this thread's.) */
     if (heap->collecting) gc_fatal("allocation during a collection (from a destructor?)");
+#endif
     const GcLayout *layout = &heap->layouts[type_id];
     if (layout->flags & GC_LAYOUT_VARSIZE) {
         if (length < 0 ||
@@ -83,7 +93,7 @@ void *gc_alloc_general(GcThread *thread, uint32_t type_id, size_t size, int64_t 
      * the slow path independent of them. */
     size = gc_layout_size(layout, length);
     char *object;
-    GcHeader header = type_id;
+    GcHeader header = gc_young_header(thread, type_id);
     if (size > GC_NURSERY_OBJECT_MAX) {
         object = young_large_alloc(state, layout, size, length);
         header |= GC_FLAG_LARGE;
@@ -114,6 +124,22 @@ void gc_debug_check_alloc(GcThread *thread, uint32_t type_id, size_t size, int64
 
 /* ---- Tracing ------------------------------------------------------------ */
 
+/* The header of a young object becoming old.  In the STM build, a commit
+ * publishes it (no owner any more); a collection inside a transaction keeps
+ * it private: it stays owned by its thread and joins that thread's write
+ * set (without a backup: an abort makes it garbage). */
+static inline GcHeader stm_promoted_header(GcHeap *heap, GcHeader header, void *copy) {
+#ifdef KILN_STM
+    if (heap->stm_committing) return header & ~GC_STM_OWNER_MASK;
+    gc_vec_push(&heap->stm_collected->remembered, copy);
+    return header & ~GC_FLAG_WRITE_BARRIER;
+#else
+    (void)heap;
+    (void)copy;
+    return header;
+#endif
+}
+
 /* A young large object reached by the collection: it becomes old where it
  * is. */
 static void promote_large(GcHeap *heap, void *object) {
@@ -124,7 +150,7 @@ static void promote_large(GcHeap *heap, void *object) {
     gc_list_insert(&heap->old_large, node);
     heap->old_bytes += node->block_bytes;
     heap->counters.bytes_promoted += node->block_bytes;
-    *header |= GC_FLAG_OLD | GC_FLAG_WRITE_BARRIER;
+    *header = stm_promoted_header(heap, *header | GC_FLAG_OLD | GC_FLAG_WRITE_BARRIER, object);
     if (node->card_count) *header |= GC_FLAG_HAS_CARDS;
     if (layout->flags & GC_LAYOUT_HAS_REFS) gc_vec_push(&heap->gray, object);
 }
@@ -169,6 +195,7 @@ static void *evacuate(GcHeap *heap, char *object) {
         copy = gc_large_object(node);
         new_header |= GC_FLAG_LARGE | (node->card_count ? GC_FLAG_HAS_CARDS : 0);
     }
+    new_header = stm_promoted_header(heap, new_header, copy);
     copy_object(copy, object, size);
     if (header & GC_FLAG_HASH_TAKEN) {
         new_header |= GC_FLAG_HASH_STORED;
@@ -239,23 +266,32 @@ static void trace_cards(GcHeap *heap, char *object) {
 
 /* ---- The collection ----------------------------------------------------- */
 
+/* The roots that belong to one thread: its shadow stack, its remembered
+ * set (in the STM build, its write set, which stays as it is until the
+ * transaction ends) and its marked cards. */
+static void trace_thread_roots(GcHeap *heap, GcThreadState *state) {
+    for (void **slot = state->root_base; slot < state->public.root_top; slot++)
+        trace_slot(heap, slot);
+    for (size_t i = 0; i < state->remembered.count; i++) {
+        char *object = state->remembered.items[i];
+        trace_object(heap, object);
+#ifndef KILN_STM
+        *(GcHeader *)object |= GC_FLAG_WRITE_BARRIER;
+#endif
+    }
+#ifndef KILN_STM
+    state->remembered.count = 0;
+#endif
+    for (size_t i = 0; i < state->card_objects.count; i++)
+        trace_cards(heap, state->card_objects.items[i]);
+    state->card_objects.count = 0;
+}
+
 static void trace_roots(GcHeap *heap) {
-    for (GcThreadState *state = heap->threads; state; state = state->next)
-        for (void **slot = state->root_base; slot < state->public.root_top; slot++)
-            trace_slot(heap, slot);
     for (size_t i = 0; i < heap->static_roots.count; i++)
         trace_slot(heap, (void **)heap->static_roots.items[i]);
-    for (GcThreadState *state = heap->threads; state; state = state->next) {
-        for (size_t i = 0; i < state->remembered.count; i++) {
-            char *object = state->remembered.items[i];
-            trace_object(heap, object);
-            *(GcHeader *)object |= GC_FLAG_WRITE_BARRIER;
-        }
-        state->remembered.count = 0;
-        for (size_t i = 0; i < state->card_objects.count; i++)
-            trace_cards(heap, state->card_objects.items[i]);
-        state->card_objects.count = 0;
-    }
+    for (GcThreadState *state = heap->threads; state; state = state->next)
+        trace_thread_roots(heap, state);
 }
 
 /* Destructor entries of young objects: survivors move to the old list,
@@ -285,6 +321,21 @@ static void reset_nursery(GcHeap *heap, GcThreadState *state) {
         gc_large_free(dead);
     }
     state->young_large_bytes = 0;
+#ifdef KILN_STM
+    /* Transactions are short and every commit empties the nursery: re-zero
+     * only the part used, and keep the zeroed part ahead for the next one,
+     * instead of zeroing a whole chunk per transaction. */
+    if (!heap->config.stress) {
+        memset(state->nursery_start, 0, (size_t)(thread->nursery_free - state->nursery_start));
+        thread->nursery_free = state->nursery_start;
+        state->nursery_stop = state->nursery_start + heap->nursery_limit;
+        if (thread->nursery_top > state->nursery_stop) {
+            gc_poison(state->nursery_stop, (size_t)(thread->nursery_top - state->nursery_stop));
+            thread->nursery_top = state->nursery_stop;
+        }
+        return;
+    }
+#endif
     gc_poison(state->nursery_start, (size_t)(thread->nursery_top - state->nursery_start));
     thread->nursery_free = thread->nursery_top = state->nursery_start;
     state->nursery_stop = state->nursery_start + heap->nursery_limit;
@@ -344,6 +395,72 @@ void gc_minor_collection(GcHeap *heap) {
     if (heap->config.verify) gc_verify_or_die(heap, "after a minor collection");
 }
 
+#ifdef KILN_STM
+/* The young large objects of the other threads stay in the set. */
+static void rebuild_young_large_set(GcHeap *heap) {
+    gc_address_set_clear(&heap->young_large_set);
+    for (GcThreadState *other = heap->threads; other; other = other->next)
+        for (GcLarge *node = other->young_large.next; node != &other->young_large;
+             node = node->next)
+            gc_address_set_add(&heap->young_large_set, gc_large_object(node));
+}
+
+bool gc_has_young(GcThreadState *state) {
+    return state->public.nursery_free != state->nursery_start ||
+           state->young_large.next != &state->young_large;
+}
+
+void gc_trace_root_slot(GcHeap *heap, void **slot) {
+    trace_slot(heap, slot);
+}
+
+void gc_minor_collect_thread(GcHeap *heap, GcThreadState *state, bool committing) {
+    GcPauseStart started = gc_pause_begin();
+    uint64_t copied_before = heap->counters.bytes_copied;
+    uint64_t used =
+        (uint64_t)(state->public.nursery_free - state->nursery_start) + state->young_large_bytes;
+    heap->collecting = true;
+    heap->stm_collected = state;
+    heap->stm_committing = committing;
+    /* Only this thread's roots: no other thread can reference its young
+     * objects (they are private until this collection publishes them). */
+    trace_thread_roots(heap, state);
+    stm_minor_roots(heap, state);
+    while (heap->gray.count)
+        trace_object(heap, heap->gray.items[--heap->gray.count]);
+    young_destructors(heap, state);
+    update_nursery_limit(heap, used, heap->counters.bytes_copied - copied_before);
+    reset_nursery(heap, state);
+    rebuild_young_large_set(heap);
+    heap->stm_collected = NULL;
+    heap->collecting = false;
+    if (heap->old_bytes > heap->counters.old_bytes_peak)
+        heap->counters.old_bytes_peak = heap->old_bytes;
+    heap->counters.minor_collections++;
+    gc_pause_end(started, &heap->counters.minor_pauses, &heap->counters.minor_cpu);
+}
+
+void gc_minor_discard(GcHeap *heap, GcThreadState *state) {
+    heap->collecting = true;
+    /* Nothing was traced: every young destructor entry is dead. */
+    young_destructors(heap, state);
+    reset_nursery(heap, state);
+    rebuild_young_large_set(heap);
+    heap->collecting = false;
+}
+
+void gc_collect_for_allocation(GcThreadState *state) {
+    stm_collect_for_allocation(state);
+}
+
+void gc_collect_minor(GcThread *thread) {
+    stm_collect_minor(gc_state_of(thread));
+}
+
+void gc_collect_major(GcThread *thread) {
+    stm_collect_major(gc_state_of(thread));
+}
+#else
 void gc_collect_for_allocation(GcThreadState *state) {
     GcHeap *heap = state->public.heap;
     if (!gc_holds_gil(heap, state)) gc_fatal("allocation without the GIL");
@@ -363,3 +480,4 @@ void gc_collect_major(GcThread *thread) {
     gc_minor_collection(thread->heap);
     gc_major_collection(thread->heap);
 }
+#endif

@@ -16,7 +16,8 @@
 
 _Thread_local GcThread *gc_current_thread;
 
-GcThread *gc_thread_attach(GcHeap *heap) {
+/* A context with its nursery and shadow stack, not yet in the thread list. */
+static GcThreadState *context_new(GcHeap *heap) {
     GcThreadState *state = gc_xcalloc(1, sizeof(GcThreadState));
     GcThread *thread = &state->public;
     size_t nursery = heap->config.nursery_bytes;
@@ -35,7 +36,97 @@ GcThread *gc_thread_attach(GcHeap *heap) {
     thread->heap = heap;
     thread->gil_waiters = &heap->gil.waiters;
     gc_list_init(&state->young_large);
+    return state;
+}
 
+static void context_free(GcThreadState *state) {
+    gc_unpoison(state->nursery_start, (size_t)(state->nursery_end - state->nursery_start));
+    gc_unmap(state->nursery_start, (size_t)(state->nursery_end - state->nursery_start));
+    gc_unmap(state->root_base, state->root_slots * sizeof(void *));
+    gc_vec_free(&state->remembered);
+    gc_vec_free(&state->card_objects);
+    free(state->young_destructors.items);
+    free(state);
+}
+
+/* Unlinks a context from the heap's list of attached threads. */
+static void unlink_thread(GcHeap *heap, GcThreadState *state) {
+    GcThreadState **link = &heap->threads;
+    while (*link != state)
+        link = &(*link)->next;
+    *link = state->next;
+    heap->thread_count--;
+    gc_update_young_range(heap);
+}
+
+void gc_update_young_range(GcHeap *heap) {
+    uintptr_t low = UINTPTR_MAX, high = 0;
+    for (GcThreadState *state = heap->threads; state; state = state->next) {
+        if ((uintptr_t)state->nursery_start < low) low = (uintptr_t)state->nursery_start;
+        if ((uintptr_t)state->nursery_end > high) high = (uintptr_t)state->nursery_end;
+    }
+    heap->young_low = low;
+    heap->young_span = high > low ? high - low : 0;
+}
+
+#ifdef KILN_STM
+/* STM build: no GIL.  The STM engine links the context in under its lock
+ * (stm_sync.c) and gives it its slot, owner bits and transaction state. */
+GcThread *gc_thread_attach(GcHeap *heap) {
+    /* The nursery limit changes under the STM heap lock. */
+    stm_heap_lock(heap);
+    GcThreadState *state = context_new(heap);
+    stm_heap_unlock(heap);
+    stm_thread_attach(state);
+    gc_current_thread = &state->public;
+    return &state->public;
+}
+
+void gc_thread_detach(GcThread *thread) {
+    GcThreadState *state = gc_state_of(thread);
+    if (thread->root_top != state->root_base)
+        gc_fatal("gc_thread_detach with %td roots still on the shadow stack",
+                 thread->root_top - state->root_base);
+    stm_thread_detach(state);
+    if (gc_current_thread == thread) gc_current_thread = NULL;
+    context_free(state);
+}
+
+/* Called by stm_sync.c under its lock. */
+void gc_thread_link(GcHeap *heap, GcThreadState *state) {
+    state->next = heap->threads;
+    heap->threads = state;
+    heap->thread_count++;
+    gc_update_young_range(heap);
+}
+
+void gc_thread_unlink(GcHeap *heap, GcThreadState *state) {
+    unlink_thread(heap, state);
+}
+
+/* Around blocking calls: the thread leaves (and later rejoins) the set of
+ * threads that a major collection must wait for. */
+void gc_gil_acquire(GcThread *thread) {
+    stm_safe_region_leave(thread);
+}
+
+void gc_gil_release(GcThread *thread) {
+    stm_safe_region_enter(thread);
+}
+
+void gc_safe_point_slow(GcThread *thread) {
+    stm_signal_slow(thread);
+}
+
+bool gc_holds_gil(GcHeap *heap, GcThreadState *state) {
+    (void)heap;
+    (void)state;
+    return true;
+}
+#else
+GcThread *gc_thread_attach(GcHeap *heap) {
+    GcThreadState *state = context_new(heap);
+    GcThread *thread = &state->public;
     gc_gil_acquire(thread);
     state->next = heap->threads;
     heap->threads = state;
@@ -65,31 +156,10 @@ void gc_thread_detach(GcThread *thread) {
     /* Other threads may reference this nursery's objects, and the
      * remembered set must be consumed: a minor collection does both. */
     gc_minor_collection(heap);
-    GcThreadState **link = &heap->threads;
-    while (*link != state)
-        link = &(*link)->next;
-    *link = state->next;
-    heap->thread_count--;
-    gc_update_young_range(heap);
-    gc_unpoison(state->nursery_start, (size_t)(state->nursery_end - state->nursery_start));
-    gc_unmap(state->nursery_start, (size_t)(state->nursery_end - state->nursery_start));
-    gc_unmap(state->root_base, state->root_slots * sizeof(void *));
-    gc_vec_free(&state->remembered);
-    gc_vec_free(&state->card_objects);
-    free(state->young_destructors.items);
+    unlink_thread(heap, state);
     if (gc_current_thread == thread) gc_current_thread = NULL;
-    free(state);
+    context_free(state);
     gil_release(heap);
-}
-
-void gc_update_young_range(GcHeap *heap) {
-    uintptr_t low = UINTPTR_MAX, high = 0;
-    for (GcThreadState *state = heap->threads; state; state = state->next) {
-        if ((uintptr_t)state->nursery_start < low) low = (uintptr_t)state->nursery_start;
-        if ((uintptr_t)state->nursery_end > high) high = (uintptr_t)state->nursery_end;
-    }
-    heap->young_low = low;
-    heap->young_span = high > low ? high - low : 0;
 }
 
 bool gc_holds_gil(GcHeap *heap, GcThreadState *state) {
@@ -122,6 +192,8 @@ void gc_safe_point_slow(GcThread *thread) {
     gc_gil_release(thread);
     gc_gil_acquire(thread);
 }
+
+#endif
 
 _Noreturn void gc_shadow_stack_overflow(GcThread *thread) {
     gc_fatal("shadow stack overflow (%zu slots): recursion too deep",

@@ -197,8 +197,14 @@ static void check_fields(Verifier *verifier, char *object, ObjectKind kind) {
 static void check_flags(Verifier *verifier, void *object, ObjectKind kind) {
     GcHeader header = gc_header_of(object);
     const char *name = type_name(verifier->heap, object);
+#ifdef KILN_STM
+    /* The STM build uses the owner field (stm_internal.h). */
+    GcHeader forbidden = (GC_STM_RESERVED_MASK & ~GC_STM_OWNER_MASK) |
+                         (GC_FLAGS_MASK & ~GC_KNOWN_FLAGS) | GC_FLAG_MARKED | GC_FLAG_FORWARDED;
+#else
     GcHeader forbidden = GC_STM_RESERVED_MASK | (GC_FLAGS_MASK & ~GC_KNOWN_FLAGS) | GC_FLAG_MARKED |
                          GC_FLAG_FORWARDED;
+#endif
     GcHeader required = 0;
     switch (kind) {
     case KIND_NURSERY:
