@@ -1,6 +1,7 @@
 # The README's commands.  Each installs the Debian packages it needs first
 # (apt-get as root, sudo otherwise, or a message naming what is missing).
-#   make run    build kiln and run the Brainfuck demo under the graph interpreter
+#   make run    build kiln, run the Brainfuck demo under the graph interpreter, then
+#               translate it to a VM (build/bfvm) with `kiln build` and run that
 #   make test   build and run every test through ctest
 #   make bench  build and run the benchmarks in tests/bench (never part of ctest)
 
@@ -33,6 +34,8 @@ build: deps
 
 run: build
 	./$(BUILD_DIR)/kiln run examples/bf/bf.kc examples/bf/hello.bf
+	./$(BUILD_DIR)/kiln build examples/bf/bf.kc -o $(BUILD_DIR)/bfvm
+	./$(BUILD_DIR)/bfvm examples/bf/hello.bf
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)

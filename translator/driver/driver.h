@@ -11,7 +11,17 @@
 #include "../flow/flow.h"
 #include "../parse/ast.h"
 
-typedef enum DriverStage { STAGE_PARSE, STAGE_FLOW, STAGE_ANNOTATE, STAGE_RUN } DriverStage;
+/* Stages after STAGE_RUN belong to `kiln build` (build.c). */
+typedef enum DriverStage {
+    STAGE_PARSE,
+    STAGE_FLOW,
+    STAGE_ANNOTATE,
+    STAGE_RUN,
+    STAGE_RTYPE,
+    STAGE_TRANSFORM,
+    STAGE_EMIT,
+    STAGE_BUILD
+} DriverStage;
 
 typedef struct DriverOptions {
     const char **search_paths; /* -I DIR, in order */
@@ -22,6 +32,15 @@ typedef struct DriverOptions {
     bool timings;   /* --time: print each stage's time on stderr */
     bool gc_stress; /* --gc-stress: collect the interpreter heap at every safe point */
     bool types;     /* --types: `flow --dot` shows the annotator's types */
+    /* kiln build */
+    const char *output; /* -o FILE */
+    const char *cc;     /* --cc=CC (default cc) */
+    const char *keep_c; /* --keep-c DIR: write the C there and keep it */
+    int opt_level;      /* -O0 .. -O3 for the C compiler (default 2) */
+    int jobs;           /* -j N: parallel C compilations */
+    bool verbose;       /* --verbose: stage times, the commands run */
+    bool sanitize;      /* --sanitize: build the VM with ASan and UBSan */
+    DriverStage stage;  /* --stage=NAME: stop after that stage (0: build the VM) */
 } DriverOptions;
 
 /* Everything one run of the front end owns; freed by driver_session_free. */
@@ -46,6 +65,11 @@ int driver_pipeline(DriverSession *session, const DriverOptions *options, const 
 struct Interp;
 int driver_annotate(DriverSession *session, const DriverOptions *options, DriverStage last,
                     struct Interp *interp);
+
+/* `kiln build` and `kiln rtype --dump` (build.c): the stages after
+ * annotation up to `last`, then the C compiler. */
+int driver_build(DriverSession *session, const DriverOptions *options, DriverStage last,
+                 const char *output);
 
 /* `kiln test PATH...`: see test_runner.c. */
 int driver_test(int argc, const char **argv, const char *self);

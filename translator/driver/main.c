@@ -17,6 +17,10 @@ static const char usage[] =
     "  check FILE             type-check the program (annotate) and report errors only\n"
     "  annotate --dump FILE   print every function's signature and every variable's type\n"
     "  run FILE [ARGS...]     run the program under the graph interpreter\n"
+    "  rtype --dump FILE      print the low-level graphs (representations, low-level ops)\n"
+    "  build FILE -o VM       translate to C and compile a standalone VM\n"
+    "        [-O0..-O3] [--backend=c] [--keep-c DIR] [--cc=CC] [-j N] [--gc-stress]\n"
+    "        [--sanitize] [--verbose] [--stage=rtype|transform|emit --dump]\n"
     "  test [--mode=interp] PATH...\n"
     "                         run every .kc file under PATH and compare its output\n"
     "                         with NAME.out / NAME.err or its // expect: lines\n"
@@ -46,6 +50,31 @@ static int parse_options(int argc, const char **argv, int first, DriverOptions *
             options->timings = true;
         else if (strcmp(option, "--gc-stress") == 0)
             options->gc_stress = true;
+        else if (strcmp(option, "-o") == 0 && index + 1 < argc)
+            options->output = argv[++index];
+        else if (strncmp(option, "-O", 2) == 0 && option[2] >= '0' && option[2] <= '3' &&
+                 !option[3])
+            options->opt_level = option[2] - '0';
+        else if (strcmp(option, "--backend=c") == 0)
+            ; /* the only backend so far */
+        else if (strcmp(option, "--keep-c") == 0 && index + 1 < argc)
+            options->keep_c = argv[++index];
+        else if (strncmp(option, "--cc=", 5) == 0)
+            options->cc = option + 5;
+        else if (strcmp(option, "-j") == 0 && index + 1 < argc)
+            options->jobs = atoi(argv[++index]);
+        else if (strncmp(option, "-j", 2) == 0 && option[2])
+            options->jobs = atoi(option + 2);
+        else if (strcmp(option, "--verbose") == 0)
+            options->verbose = options->timings = true;
+        else if (strcmp(option, "--sanitize") == 0)
+            options->sanitize = true;
+        else if (strcmp(option, "--stage=rtype") == 0)
+            options->stage = STAGE_RTYPE;
+        else if (strcmp(option, "--stage=transform") == 0)
+            options->stage = STAGE_TRANSFORM;
+        else if (strcmp(option, "--stage=emit") == 0)
+            options->stage = STAGE_EMIT;
         else if (strcmp(option, "-I") == 0 && index + 1 < argc)
             paths[options->search_path_count++] = argv[++index];
         else if (strncmp(option, "-I", 2) == 0 && option[2])
@@ -80,15 +109,41 @@ int main(int argc, char **argv) {
         stage = STAGE_ANNOTATE;
     else if (strcmp(command, "run") == 0)
         stage = STAGE_RUN;
+    else if (strcmp(command, "rtype") == 0)
+        stage = STAGE_RTYPE;
+    else if (strcmp(command, "build") == 0)
+        stage = STAGE_BUILD;
     else {
         fprintf(stderr, "kiln: error: unknown command '%s'\n%s", command, usage);
         return 2;
     }
+    if (stage >= STAGE_RTYPE) {
+        /* `kiln build FILE.kc -o VM`: options may follow the file; move the
+         * file (the first argument that is not an option) last */
+        for (int i = 2; i < argc; i++) {
+            bool takes_value = strcmp(args[i - 1], "-o") == 0 || strcmp(args[i - 1], "-j") == 0 ||
+                               strcmp(args[i - 1], "--keep-c") == 0 ||
+                               strcmp(args[i - 1], "-I") == 0;
+            if (args[i][0] == '-' || (i > 2 && takes_value)) continue;
+            const char *file = args[i];
+            memmove(&args[i], &args[i + 1], sizeof(char *) * (size_t)(argc - i - 1));
+            args[argc - 1] = file;
+            break;
+        }
+    }
     DriverOptions options = {0};
+    options.opt_level = 2;
+    options.jobs = 2;
     const char **paths = calloc((size_t)argc + 1, sizeof(char *));
     options.search_paths = paths;
     int file_index = parse_options(argc, args, 2, &options, paths);
     if (file_index < 0) {
+        free(paths);
+        return 2;
+    }
+    if (stage == STAGE_BUILD && options.stage) stage = options.stage;
+    if (stage == STAGE_BUILD && !options.output) {
+        fprintf(stderr, "kiln: error: build needs -o VM\n");
         free(paths);
         return 2;
     }

@@ -8,9 +8,10 @@
  * (their values are prebuilt constants); `kiln check` stops after
  * annotate, `kiln run` goes on to run main when annotation found no error.
  *
- * Later stages (annotate, rtype, transform, emit) join this list; each stage
- * either passes the program on or reports diagnostics that point at Kiln C
- * source, and the pipeline stops at the first stage with errors.
+ * `kiln build` goes on after annotate with rtype, transform, emit and the
+ * C compiler (build.c has their diagram).  Each stage either passes the
+ * program on or reports diagnostics that point at Kiln C source, and the
+ * pipeline stops at the first stage with errors.
  */
 #include <stdio.h>
 #include <string.h>
@@ -97,6 +98,7 @@ int driver_pipeline(DriverSession *session, const DriverOptions *options, const 
     }
 
     started = driver_now();
+    if (last >= STAGE_RTYPE) return driver_build(session, options, last, options->output);
     int status = driver_run(session, options, last, argc, argv);
     driver_report_time(options, last == STAGE_ANNOTATE ? "annotate" : "run", started);
     return status;

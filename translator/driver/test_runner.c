@@ -7,10 +7,25 @@
  *     not compared;
  *   - expected exit status: `// expect-exit: N`, default 0;
  *   - arguments: `// args: A B C`.
- * Header lines are the comment lines at the top of the file.  Each program
- * runs as `kiln run NAME.kc ARGS` in a child process whose working folder is
- * the file's own, so messages show bare file names; a run past the time
- * limit is killed and fails.  The last line is "N passed, N failed".
+ * Header lines are the comment lines at the top of the file.
+ *
+ * Modes (--mode=):
+ *   interp    `kiln run NAME.kc ARGS` (the graph interpreter);
+ *   c         `kiln build NAME.kc -O1 -o VM` into a temporary folder, then
+ *             the VM with argv[0] = NAME.kc, so that args[0] is what the
+ *             interpreter shows; a build that fails counts as the run (its
+ *             diagnostics and status are compared), so programs whose
+ *             expectation is a front-end error pass in every mode;
+ *   c-stress  the same VM under KILN_GC_STRESS=1 (a minor collection at
+ *             every allocation, which moves every young object);
+ *   all       interp, c and c-stress in turn (one build).
+ * --sanitize builds the VMs with ASan and UBSan.  Every child runs in the
+ * file's own folder, so messages show bare file names; a run past the time
+ * limit is killed and fails.  A failure names the mode that disagreed.
+ *
+ * Translated modes skip the programs named in TRANSLATION_PENDING beside
+ * them (lines `NAME: reason`; `#` starts a comment), printing "SKIP NAME:
+ * reason".  The last line is "N passed, N failed, N skipped".
  */
 #include <dirent.h>
 #include <errno.h>
@@ -45,13 +60,27 @@ typedef struct TestCase {
     Vec(char *) args;
 } TestCase;
 
+typedef enum TestMode { TEST_MODE_INTERP, TEST_MODE_C, TEST_MODE_C_STRESS, TEST_MODE_ALL } TestMode;
+
+static const char *const test_mode_names[] = {"interp", "c", "c-stress", "all"};
+
 typedef struct TestRun {
     const char *self; /* the kiln executable */
-    const char *mode;
+    TestMode mode;
+    bool sanitize;   /* translated modes: ASan/UBSan VMs */
+    char *build_dir; /* translated modes: where the VMs go */
     int passed;
     int failed;
+    int skipped;
     Vec(char *) failures;
 } TestRun;
+
+/* What one child process did. */
+typedef struct TestOutcome {
+    Buffer out, err;
+    int status;
+    bool finished;
+} TestOutcome;
 
 static void buffer_append(Buffer *buffer, const char *text, size_t length) {
     vec_reserve(buffer, buffer->count + (int)length + 1);
@@ -176,8 +205,9 @@ static bool test_collect(pid_t child, int out_fd, int err_fd, Buffer *out, Buffe
     return !timed_out;
 }
 
-static void test_exec_child(const TestRun *run, const TestCase *test, int out_pipe[2],
-                            int err_pipe[2]) {
+/* In the child: stdin from /dev/null, the pipes as stdout and stderr, the
+ * file's folder as working folder; returns the file's bare name. */
+static const char *test_child_setup(const char *path, int out_pipe[2], int err_pipe[2]) {
     int no_input = open("/dev/null", O_RDONLY); /* a test never waits on a terminal */
     if (no_input >= 0) dup2(no_input, 0);
     dup2(out_pipe[1], 1);
@@ -186,24 +216,86 @@ static void test_exec_child(const TestRun *run, const TestCase *test, int out_pi
     close(err_pipe[0]);
     close(out_pipe[1]);
     close(err_pipe[1]);
-    char *folder = strdup(test->path);
+    char *folder = strdup(path);
     char *slash = strrchr(folder, '/');
-    const char *file = test->path;
-    if (slash) {
-        *slash = '\0';
-        file = slash + 1;
-        if (chdir(folder[0] ? folder : "/") != 0) _exit(126);
+    if (!slash) return path;
+    *slash = '\0';
+    if (chdir(folder[0] ? folder : "/") != 0) _exit(126);
+    return slash + 1;
+}
+
+/* Runs `program argv...` as the test's child (argv[0] included) and
+ * collects what it wrote. */
+static void test_spawn(const char *path, const char *program, const char **argv, bool stress,
+                       TestOutcome *outcome) {
+    int out_pipe[2], err_pipe[2];
+    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0)
+        kiln_fatal("cannot create pipes: %s", strerror(errno));
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) kiln_fatal("cannot fork: %s", strerror(errno));
+    if (child == 0) {
+        test_child_setup(path, out_pipe, err_pipe);
+        if (stress) setenv("KILN_GC_STRESS", "1", 1);
+        execv(program, (char *const *)argv);
+        _exit(127);
     }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    memset(outcome, 0, sizeof *outcome);
+    buffer_append(&outcome->out, "", 0);
+    buffer_append(&outcome->err, "", 0);
+    outcome->finished = test_collect(child, out_pipe[0], err_pipe[0], &outcome->out, &outcome->err,
+                                     &outcome->status);
+}
+
+static const char *test_base_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static void test_run_interp(const TestRun *run, const TestCase *test, TestOutcome *outcome) {
     const char **argv = calloc((size_t)test->args.count + 5, sizeof(char *));
     int count = 0;
     argv[count++] = run->self;
     argv[count++] = "run";
     argv[count++] = "--verify"; /* the corpus also checks the graphs it builds */
-    argv[count++] = file;
+    argv[count++] = test_base_name(test->path);
     for (int i = 0; i < test->args.count; i++)
         argv[count++] = test->args.items[i];
-    execv(run->self, (char *const *)argv);
-    _exit(127);
+    test_spawn(test->path, run->self, argv, false, outcome);
+    free(argv);
+}
+
+/* Builds the test's VM; false (with the build's output as the outcome)
+ * when the build fails. */
+static bool test_build_vm(const TestRun *run, const TestCase *test, const char *vm,
+                          TestOutcome *outcome) {
+    const char *argv[] = {run->self,
+                          "build",
+                          "-O1",
+                          test_base_name(test->path),
+                          "-o",
+                          vm,
+                          run->sanitize ? "--sanitize" : NULL,
+                          NULL};
+    test_spawn(test->path, run->self, argv, false, outcome);
+    return outcome->finished && WIFEXITED(outcome->status) && WEXITSTATUS(outcome->status) == 0;
+}
+
+static void test_run_vm(const TestCase *test, const char *vm, bool stress, TestOutcome *outcome) {
+    const char **argv = calloc((size_t)test->args.count + 2, sizeof(char *));
+    int count = 0;
+    argv[count++] = test_base_name(test->path); /* args[0]: what `kiln run` shows */
+    for (int i = 0; i < test->args.count; i++)
+        argv[count++] = test->args.items[i];
+    test_spawn(test->path, vm, argv, stress, outcome);
+    free(argv);
+}
+
+static void test_outcome_free(TestOutcome *outcome) {
+    vec_free(&outcome->out);
+    vec_free(&outcome->err);
 }
 
 /* The first line where two texts differ, for the failure message. */
@@ -227,6 +319,102 @@ static void test_first_difference(const char *expected, const char *got, char *m
              b_length > 200 ? 200 : b_length, b_start, *b ? "" : " (end)");
 }
 
+/* Compares one outcome with the expectations and reports it. */
+static void test_judge(TestRun *run, const TestCase *test, const char *mode,
+                       const TestOutcome *outcome) {
+    char reason[1024] = "";
+    int status = outcome->status;
+    int exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (!outcome->finished)
+        snprintf(reason, sizeof reason, "killed after %d s", TEST_TIME_LIMIT_SECONDS);
+    else if (WIFSIGNALED(status))
+        snprintf(reason, sizeof reason, "crashed with signal %d", WTERMSIG(status));
+    else if (strcmp(outcome->out.items, test->expected_out.items) != 0) {
+        char difference[900];
+        test_first_difference(test->expected_out.items, outcome->out.items, difference,
+                              sizeof difference);
+        snprintf(reason, sizeof reason, "stdout differs at %s", difference);
+    } else if (test->has_expected_err &&
+               strcmp(outcome->err.items, test->expected_err.items) != 0) {
+        char difference[900];
+        test_first_difference(test->expected_err.items, outcome->err.items, difference,
+                              sizeof difference);
+        snprintf(reason, sizeof reason, "stderr differs at %s", difference);
+    } else if (exit_status != test->expected_exit)
+        snprintf(reason, sizeof reason, "exit status %d, expected %d", exit_status,
+                 test->expected_exit);
+    if (reason[0]) {
+        printf("FAIL %s [%s]: %s\n", test->path, mode, reason);
+        if (outcome->err.count > 0 && !test->has_expected_err)
+            printf("  stderr: %.2000s\n", outcome->err.items);
+        run->failed++;
+        char *entry = kiln_xmalloc(strlen(test->path) + strlen(mode) + 4);
+        sprintf(entry, "%s [%s]", test->path, mode);
+        vec_push(&run->failures, entry);
+    } else {
+        printf("PASS %s [%s]\n", test->path, mode);
+        run->passed++;
+    }
+}
+
+/* The reason TRANSLATION_PENDING beside the test gives for it, or NULL. */
+static char *test_pending_reason(const char *path) {
+    const char *name = test_base_name(path);
+    size_t folder_length = (size_t)(name - path);
+    char *list_path = kiln_xmalloc(folder_length + sizeof "TRANSLATION_PENDING");
+    memcpy(list_path, path, folder_length);
+    strcpy(list_path + folder_length, "TRANSLATION_PENDING");
+    Buffer list = {0};
+    bool found = read_whole_file(list_path, &list);
+    free(list_path);
+    if (!found) return NULL;
+    size_t name_length = strlen(name) - 3; /* without ".kc" */
+    char *reason = NULL;
+    for (char *line = strtok(list.items, "\n"); line && !reason; line = strtok(NULL, "\n")) {
+        if (line[0] == '#') continue;
+        if (strncmp(line, name, name_length) == 0 && line[name_length] == ':') {
+            const char *text = line + name_length + 1;
+            while (*text == ' ')
+                text++;
+            reason = strdup(text);
+        }
+    }
+    vec_free(&list);
+    return reason;
+}
+
+static void test_run_translated(TestRun *run, const TestCase *test, bool plain, bool stress) {
+    char *reason = test_pending_reason(test->path);
+    if (reason) {
+        printf("SKIP %s: %s\n", test->path, reason);
+        run->skipped++;
+        free(reason);
+        return;
+    }
+    char vm[PATH_MAX];
+    snprintf(vm, sizeof vm, "%s/vm", run->build_dir);
+    TestOutcome outcome;
+    bool built = test_build_vm(run, test, vm, &outcome);
+    if (!built) {
+        /* the build's diagnostics stand for the run in every translated mode */
+        test_judge(run, test, "c build", &outcome);
+        test_outcome_free(&outcome);
+        return;
+    }
+    test_outcome_free(&outcome);
+    if (plain) {
+        test_run_vm(test, vm, false, &outcome);
+        test_judge(run, test, "c", &outcome);
+        test_outcome_free(&outcome);
+    }
+    if (stress) {
+        test_run_vm(test, vm, true, &outcome);
+        test_judge(run, test, "c-stress", &outcome);
+        test_outcome_free(&outcome);
+    }
+    unlink(vm);
+}
+
 static void test_run_one(TestRun *run, const char *path) {
     TestCase test;
     if (!test_load(&test, path)) {
@@ -236,48 +424,14 @@ static void test_run_one(TestRun *run, const char *path) {
         test_free(&test);
         return;
     }
-    int out_pipe[2], err_pipe[2];
-    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0)
-        kiln_fatal("cannot create pipes: %s", strerror(errno));
-    fflush(stdout);
-    pid_t child = fork();
-    if (child < 0) kiln_fatal("cannot fork: %s", strerror(errno));
-    if (child == 0) test_exec_child(run, &test, out_pipe, err_pipe);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    Buffer out = {0}, err = {0};
-    buffer_append(&out, "", 0);
-    buffer_append(&err, "", 0);
-    int status = 0;
-    bool finished = test_collect(child, out_pipe[0], err_pipe[0], &out, &err, &status);
-    char reason[1024] = "";
-    int exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (!finished)
-        snprintf(reason, sizeof reason, "killed after %d s", TEST_TIME_LIMIT_SECONDS);
-    else if (WIFSIGNALED(status))
-        snprintf(reason, sizeof reason, "crashed with signal %d", WTERMSIG(status));
-    else if (strcmp(out.items, test.expected_out.items) != 0) {
-        char difference[900];
-        test_first_difference(test.expected_out.items, out.items, difference, sizeof difference);
-        snprintf(reason, sizeof reason, "stdout differs at %s", difference);
-    } else if (test.has_expected_err && strcmp(err.items, test.expected_err.items) != 0) {
-        char difference[900];
-        test_first_difference(test.expected_err.items, err.items, difference, sizeof difference);
-        snprintf(reason, sizeof reason, "stderr differs at %s", difference);
-    } else if (exit_status != test.expected_exit)
-        snprintf(reason, sizeof reason, "exit status %d, expected %d", exit_status,
-                 test.expected_exit);
-    if (reason[0]) {
-        printf("FAIL %s [%s]: %s\n", path, run->mode, reason);
-        if (err.count > 0 && !test.has_expected_err) printf("  stderr: %.2000s\n", err.items);
-        run->failed++;
-        vec_push(&run->failures, strdup(path));
-    } else {
-        printf("PASS %s [%s]\n", path, run->mode);
-        run->passed++;
+    if (run->mode == TEST_MODE_INTERP || run->mode == TEST_MODE_ALL) {
+        TestOutcome outcome;
+        test_run_interp(run, &test, &outcome);
+        test_judge(run, &test, "interp", &outcome);
+        test_outcome_free(&outcome);
     }
-    vec_free(&out);
-    vec_free(&err);
+    if (run->mode != TEST_MODE_INTERP)
+        test_run_translated(run, &test, run->mode != TEST_MODE_C_STRESS, run->mode != TEST_MODE_C);
     test_free(&test);
 }
 
@@ -319,9 +473,18 @@ static void test_collect_paths(const char *path, PathVec *paths) {
     vec_free(&names);
 }
 
+static bool test_parse_mode(const char *name, TestMode *mode) {
+    for (int i = 0; i <= TEST_MODE_ALL; i++)
+        if (strcmp(name, test_mode_names[i]) == 0) {
+            *mode = (TestMode)i;
+            return true;
+        }
+    return false;
+}
+
 int driver_test(int argc, const char **argv, const char *self) {
     TestRun run = {0};
-    run.mode = "interp";
+    run.mode = TEST_MODE_INTERP;
     char self_path[PATH_MAX];
     ssize_t length = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
     if (length > 0) {
@@ -332,11 +495,17 @@ int driver_test(int argc, const char **argv, const char *self) {
     PathVec paths = {0};
     for (int i = 0; i < argc; i++) {
         if (strncmp(argv[i], "--mode=", 7) == 0) {
-            if (strcmp(argv[i] + 7, "interp") != 0) {
-                fprintf(stderr, "kiln: error: unknown test mode '%s'; available: interp\n",
+            if (!test_parse_mode(argv[i] + 7, &run.mode)) {
+                fprintf(stderr,
+                        "kiln: error: unknown test mode '%s'; available: interp, c, c-stress, "
+                        "all\n",
                         argv[i] + 7);
                 return 2;
             }
+            continue;
+        }
+        if (strcmp(argv[i], "--sanitize") == 0) {
+            run.sanitize = true;
             continue;
         }
         test_collect_paths(argv[i], &paths);
@@ -344,6 +513,13 @@ int driver_test(int argc, const char **argv, const char *self) {
     if (argc == 0 || paths.count == 0) {
         fprintf(stderr, "kiln: error: 'kiln test' needs a .kc file or a folder that holds some\n");
         return 2;
+    }
+    if (run.mode != TEST_MODE_INTERP) {
+        const char *tmp = getenv("TMPDIR");
+        run.build_dir = kiln_xmalloc(strlen(tmp ? tmp : "/tmp") + sizeof "/kiln-test-XXXXXX");
+        sprintf(run.build_dir, "%s/kiln-test-XXXXXX", tmp ? tmp : "/tmp");
+        if (!mkdtemp(run.build_dir))
+            kiln_fatal("cannot make a temporary folder: %s", strerror(errno));
     }
     for (int i = 0; i < paths.count; i++) {
         if (paths.items[i])
@@ -353,6 +529,10 @@ int driver_test(int argc, const char **argv, const char *self) {
         free(paths.items[i]);
     }
     vec_free(&paths);
+    if (run.build_dir) {
+        rmdir(run.build_dir);
+        free(run.build_dir);
+    }
     if (run.failed > 0) {
         printf("failed:\n");
         for (int i = 0; i < run.failures.count; i++)
@@ -361,6 +541,6 @@ int driver_test(int argc, const char **argv, const char *self) {
     for (int i = 0; i < run.failures.count; i++)
         free(run.failures.items[i]);
     vec_free(&run.failures);
-    printf("%d passed, %d failed\n", run.passed, run.failed);
+    printf("%d passed, %d failed, %d skipped\n", run.passed, run.failed, run.skipped);
     return run.failed > 0 ? 1 : 0;
 }

@@ -1,0 +1,535 @@
+/* rt_str.c - immutable strings with a cached hash, their methods, the
+ * StrBuilder, and number formatting and parsing.
+ *
+ * Float formatting and number parsing follow the graph interpreter's
+ * algorithms exactly (shortest round-trip %e digits, then Kiln C's layout),
+ * so both print the same text for every value.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "rt.h"
+
+RtStr *rt_str_alloc(GcThread *thread, int64_t length) {
+    /* the bytes are not NUL-terminated: every user goes by the length */
+    return gc_alloc_varsize(thread, RT_TYPE_STR, sizeof(RtStr), 1, 16, length);
+}
+
+/* The length is set by the allocation; this names the point where the
+ * bytes are complete. */
+static RtStr *rt_str_fix_length(RtStr *str, int64_t length) {
+    (void)length;
+    return str;
+}
+
+RtStr *rt_str_new(GcThread *thread, const char *bytes, int64_t length) {
+    RtStr *str = rt_str_fix_length(rt_str_alloc(thread, length), length);
+    if (length) memcpy(str->bytes, bytes, (size_t)length);
+    return str;
+}
+
+RtStr *rt_str_of_char(GcThread *thread, int64_t byte) {
+    char text = (char)byte;
+    return rt_str_new(thread, &text, 1);
+}
+
+RtStr *rt_str_concat(GcThread *thread, RtStr *left, RtStr *right) {
+    if (left->length == 0) return right;
+    if (right->length == 0) return left;
+    gc_push_root(thread, left);
+    gc_push_root(thread, right);
+    RtStr *str = rt_str_alloc(thread, left->length + right->length);
+    right = gc_pop_root(thread);
+    left = gc_pop_root(thread);
+    memcpy(str->bytes, left->bytes, (size_t)left->length);
+    memcpy(str->bytes + left->length, right->bytes, (size_t)right->length);
+    return rt_str_fix_length(str, left->length + right->length);
+}
+
+uint64_t rt_str_hash(RtStr *str) {
+    if (str->hash) return str->hash;
+    uint64_t hash = 14695981039346656037ull; /* FNV-1a */
+    for (int64_t i = 0; i < str->length; i++) {
+        hash ^= (unsigned char)str->bytes[i];
+        hash *= 1099511628211ull;
+    }
+    str->hash = hash ? hash : 1;
+    return str->hash;
+}
+
+bool rt_str_eq(const RtStr *left, const RtStr *right) {
+    if (left == right) return true;
+    if (left->length != right->length) return false;
+    if (left->hash && right->hash && left->hash != right->hash) return false;
+    return memcmp(left->bytes, right->bytes, (size_t)left->length) == 0;
+}
+
+int rt_str_cmp(const RtStr *left, const RtStr *right) {
+    int64_t common = left->length < right->length ? left->length : right->length;
+    int order = memcmp(left->bytes, right->bytes, (size_t)common);
+    if (order) return order;
+    return left->length < right->length ? -1 : left->length > right->length;
+}
+
+RtStr *rt_str_of_int(GcThread *thread, int64_t value) {
+    char buffer[32];
+    int length = snprintf(buffer, sizeof buffer, "%" PRId64, value);
+    return rt_str_new(thread, buffer, length);
+}
+
+/* ---- float formatting -------------------------------------------------- */
+
+/* The digits and decimal exponent of the shortest %e form that reads back
+ * as `real` (finite, non-zero); returns the digit count. */
+static int rt_shortest_digits(double real, char *digits, int *exponent) {
+    char text[40];
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf(text, sizeof text, "%.*e", precision - 1, real);
+        if (strtod(text, NULL) == real) break;
+    }
+    int count = 0;
+    const char *cursor = text;
+    if (*cursor == '-') cursor++;
+    for (; *cursor && *cursor != 'e'; cursor++)
+        if (isdigit((unsigned char)*cursor)) digits[count++] = *cursor;
+    *exponent = *cursor == 'e' ? atoi(cursor + 1) : 0;
+    while (count > 1 && digits[count - 1] == '0')
+        count--;
+    digits[count] = '\0';
+    return count;
+}
+
+void rt_format_float(double real, char *buffer, size_t size) {
+    if (isnan(real)) {
+        snprintf(buffer, size, "nan");
+        return;
+    }
+    if (isinf(real)) {
+        snprintf(buffer, size, real < 0 ? "-inf" : "inf");
+        return;
+    }
+    if (real == 0) {
+        snprintf(buffer, size, signbit(real) ? "-0.0" : "0.0");
+        return;
+    }
+    char digits[24];
+    int exponent;
+    int count = rt_shortest_digits(real, digits, &exponent);
+    char text[64];
+    int length = 0;
+    if (real < 0) text[length++] = '-';
+    if (exponent < -4 || exponent >= 16) {
+        text[length++] = digits[0];
+        if (count > 1) {
+            text[length++] = '.';
+            memcpy(text + length, digits + 1, (size_t)count - 1);
+            length += count - 1;
+        }
+        length += snprintf(text + length, sizeof text - (size_t)length, "e%c%02d",
+                           exponent < 0 ? '-' : '+', exponent < 0 ? -exponent : exponent);
+    } else if (exponent < 0) {
+        text[length++] = '0';
+        text[length++] = '.';
+        for (int i = 0; i < -exponent - 1; i++)
+            text[length++] = '0';
+        memcpy(text + length, digits, (size_t)count);
+        length += count;
+    } else {
+        for (int i = 0; i <= exponent; i++)
+            text[length++] = i < count ? digits[i] : '0';
+        text[length++] = '.';
+        if (count > exponent + 1) {
+            memcpy(text + length, digits + exponent + 1, (size_t)(count - exponent - 1));
+            length += count - exponent - 1;
+        } else {
+            text[length++] = '0';
+        }
+    }
+    text[length] = '\0';
+    snprintf(buffer, size, "%s", text);
+}
+
+RtStr *rt_str_of_float(GcThread *thread, double value) {
+    char buffer[64];
+    rt_format_float(value, buffer, sizeof buffer);
+    return rt_str_new(thread, buffer, (int64_t)strlen(buffer));
+}
+
+/* ---- number parsing ---------------------------------------------------- */
+
+static bool rt_is_space(char byte) {
+    return byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r' || byte == '\f' ||
+           byte == '\v';
+}
+
+static void rt_trim(const char *text, int64_t *start, int64_t *end) {
+    while (*start < *end && rt_is_space(text[*start]))
+        (*start)++;
+    while (*end > *start && rt_is_space(text[*end - 1]))
+        (*end)--;
+}
+
+static int rt_digit_value(char byte) {
+    if (byte >= '0' && byte <= '9') return byte - '0';
+    if (byte >= 'a' && byte <= 'z') return byte - 'a' + 10;
+    if (byte >= 'A' && byte <= 'Z') return byte - 'A' + 10;
+    return 99;
+}
+
+static void rt_skip_prefix(const char *text, int64_t *position, int64_t end, int *base) {
+    if (end - *position < 2 || text[*position] != '0') return;
+    char letter = (char)tolower((unsigned char)text[*position + 1]);
+    int prefix_base = letter == 'x' ? 16 : letter == 'o' ? 8 : letter == 'b' ? 2 : 0;
+    if (prefix_base && (*base == 0 || *base == prefix_base)) {
+        *base = prefix_base;
+        *position += 2;
+    }
+}
+
+RtParseResult rt_parse_int(const char *text, int64_t length, int base, int64_t *result) {
+    if (base != 0 && (base < 2 || base > 36)) return RT_PARSE_INVALID;
+    int64_t position = 0, end = length;
+    rt_trim(text, &position, &end);
+    bool negative = false;
+    if (position < end && (text[position] == '+' || text[position] == '-'))
+        negative = text[position++] == '-';
+    rt_skip_prefix(text, &position, end, &base);
+    if (base == 0) base = 10;
+    uint64_t magnitude = 0, limit = negative ? (uint64_t)1 << 63 : ((uint64_t)1 << 63) - 1;
+    bool overflow = false, any_digit = false, after_digit = false;
+    for (; position < end; position++) {
+        char byte = text[position];
+        if (byte == '_' && after_digit) {
+            after_digit = false;
+            continue;
+        }
+        int digit = rt_digit_value(byte);
+        if (digit >= base) return RT_PARSE_INVALID;
+        if (magnitude > (limit - (uint64_t)digit) / (uint64_t)base)
+            overflow = true;
+        else
+            magnitude = magnitude * (uint64_t)base + (uint64_t)digit;
+        any_digit = after_digit = true;
+    }
+    if (!any_digit || !after_digit) return RT_PARSE_INVALID;
+    if (overflow) return RT_PARSE_OVERFLOW;
+    *result = negative ? (int64_t)(0 - magnitude) : (int64_t)magnitude;
+    return RT_PARSE_OK;
+}
+
+static bool rt_match_word(const char *text, int64_t start, int64_t end, const char *word) {
+    int64_t length = (int64_t)strlen(word);
+    if (end - start != length) return false;
+    for (int64_t i = 0; i < length; i++)
+        if (tolower((unsigned char)text[start + i]) != word[i]) return false;
+    return true;
+}
+
+static bool rt_float_syntax(const char *text, int64_t position, int64_t end) {
+    int64_t mantissa_digits = 0;
+    while (position < end && isdigit((unsigned char)text[position]))
+        position++, mantissa_digits++;
+    if (position < end && text[position] == '.') {
+        position++;
+        while (position < end && isdigit((unsigned char)text[position]))
+            position++, mantissa_digits++;
+    }
+    if (mantissa_digits == 0) return false;
+    if (position < end && (text[position] == 'e' || text[position] == 'E')) {
+        position++;
+        if (position < end && (text[position] == '+' || text[position] == '-')) position++;
+        int64_t exponent_digits = 0;
+        while (position < end && isdigit((unsigned char)text[position]))
+            position++, exponent_digits++;
+        if (exponent_digits == 0) return false;
+    }
+    return position == end;
+}
+
+RtParseResult rt_parse_float(const char *text, int64_t length, double *result) {
+    int64_t position = 0, end = length;
+    rt_trim(text, &position, &end);
+    int64_t body = position;
+    if (body < end && (text[body] == '+' || text[body] == '-')) body++;
+    bool negative = body > position && text[position] == '-';
+    if (rt_match_word(text, body, end, "inf") || rt_match_word(text, body, end, "infinity")) {
+        *result = negative ? -INFINITY : INFINITY;
+        return RT_PARSE_OK;
+    }
+    if (rt_match_word(text, body, end, "nan")) {
+        *result = NAN;
+        return RT_PARSE_OK;
+    }
+    if (!rt_float_syntax(text, body, end)) return RT_PARSE_INVALID;
+    char *copy = malloc((size_t)(end - position) + 1);
+    if (!copy) abort();
+    memcpy(copy, text + position, (size_t)(end - position));
+    copy[end - position] = '\0';
+    *result = strtod(copy, NULL);
+    free(copy);
+    return RT_PARSE_OK;
+}
+
+int64_t rt_int_of(GcThread *thread, RtStr *str, int64_t base) {
+    if (base != 0 && (base < 2 || base > 36)) {
+        rt_raise(thread, RT_ERR_VALUE, "int_of() base must be 0 or 2..36");
+        return 0;
+    }
+    int64_t result = 0;
+    RtParseResult status = rt_parse_int(str->bytes, str->length, (int)base, &result);
+    int shown = (int)(str->length > 200 ? 200 : str->length);
+    if (status == RT_PARSE_OVERFLOW)
+        rt_raise(thread, RT_ERR_VALUE, "int_of() out of range: '%.*s'", shown, str->bytes);
+    else if (status == RT_PARSE_INVALID)
+        rt_raise(thread, RT_ERR_VALUE, "invalid literal for int_of() with base %d: '%.*s'",
+                 (int)base, shown, str->bytes);
+    return result;
+}
+
+double rt_float_of(GcThread *thread, RtStr *str) {
+    double result = 0;
+    if (rt_parse_float(str->bytes, str->length, &result) == RT_PARSE_OK) return result;
+    rt_raise(thread, RT_ERR_VALUE, "could not convert str to float: '%.*s'",
+             (int)(str->length > 200 ? 200 : str->length), str->bytes);
+    return 0;
+}
+
+/* ---- methods ----------------------------------------------------------- */
+
+static int64_t rt_clamp(int64_t value, int64_t length) {
+    return value < 0 ? 0 : value > length ? length : value;
+}
+
+RtStr *rt_str_slice(GcThread *thread, RtStr *str, int64_t start, int64_t end) {
+    start = rt_clamp(start, str->length);
+    end = rt_clamp(end, str->length);
+    if (start == 0 && end == str->length) return str;
+    if (start >= end) return rt_str_new(thread, "", 0);
+    gc_push_root(thread, str);
+    RtStr *result = rt_str_alloc(thread, end - start);
+    str = gc_pop_root(thread);
+    memcpy(result->bytes, str->bytes + start, (size_t)(end - start));
+    return rt_str_fix_length(result, end - start);
+}
+
+static bool rt_match_at(const RtStr *str, int64_t at, const RtStr *sub) {
+    return memcmp(str->bytes + at, sub->bytes, (size_t)sub->length) == 0;
+}
+
+int64_t rt_str_find(RtStr *str, RtStr *sub, int64_t start) {
+    if (start < 0) start = 0;
+    for (int64_t at = start; at + sub->length <= str->length; at++)
+        if (rt_match_at(str, at, sub)) return at;
+    return -1;
+}
+
+int64_t rt_str_rfind(RtStr *str, RtStr *sub, int64_t start) {
+    if (start < 0) start = 0;
+    for (int64_t at = str->length - sub->length; at >= start; at--)
+        if (rt_match_at(str, at, sub)) return at;
+    return -1;
+}
+
+/* The roots of rt_str_split: every pointer is reloaded from here after a
+ * call that can collect. */
+enum { RT_SPLIT_STR, RT_SPLIT_SEPARATOR, RT_SPLIT_LIST, RT_SPLIT_ROOTS };
+
+/* Appends str[start:end] to the list; both live in `roots`. */
+static void rt_split_push(GcThread *thread, void **roots, int64_t start, int64_t end) {
+    RtStr *piece = rt_str_slice(thread, roots[RT_SPLIT_STR], start, end);
+    RtList *list = roots[RT_SPLIT_LIST];
+    if (list->length == list->items->length) {
+        gc_push_root(thread, piece);
+        rt_list_grow(thread, list, list->length + 1);
+        piece = gc_pop_root(thread);
+        list = roots[RT_SPLIT_LIST];
+    }
+    rt_list_store(thread, list, list->length++, rt_word_of_ref(piece));
+}
+
+RtList *rt_str_split(GcThread *thread, RtStr *str, RtStr *separator) {
+    if (separator && separator->length == 0) {
+        rt_raise(thread, RT_ERR_VALUE, "empty separator");
+        return NULL;
+    }
+    void **roots = gc_enter_frame(thread, RT_SPLIT_ROOTS);
+    roots[RT_SPLIT_STR] = str;
+    roots[RT_SPLIT_SEPARATOR] = separator;
+    roots[RT_SPLIT_LIST] = rt_list_new(thread, 0, true);
+    int64_t position = 0;
+    while (true) {
+        str = roots[RT_SPLIT_STR];
+        separator = roots[RT_SPLIT_SEPARATOR];
+        int64_t start, end;
+        if (!separator) {
+            while (position < str->length && rt_is_space(str->bytes[position]))
+                position++;
+            if (position >= str->length) break;
+            start = position;
+            while (position < str->length && !rt_is_space(str->bytes[position]))
+                position++;
+            end = position;
+        } else {
+            start = position;
+            int64_t found = rt_str_find(str, separator, position);
+            end = found < 0 ? str->length : found;
+            position = found < 0 ? -1 : found + separator->length;
+        }
+        rt_split_push(thread, roots, start, end);
+        if (separator && position < 0) break;
+    }
+    RtList *list = roots[RT_SPLIT_LIST];
+    gc_leave_frame(thread, roots);
+    return list;
+}
+
+RtStr *rt_str_join(GcThread *thread, RtStr *separator, RtList *list) {
+    int64_t total = 0;
+    for (int64_t i = 0; i < list->length; i++) {
+        total += ((RtStr *)rt_ref_of_word(list->items->items[i]))->length;
+        if (i) total += separator->length;
+    }
+    gc_push_root(thread, separator);
+    gc_push_root(thread, list);
+    RtStr *result = rt_str_alloc(thread, total);
+    list = gc_pop_root(thread);
+    separator = gc_pop_root(thread);
+    int64_t at = 0;
+    for (int64_t i = 0; i < list->length; i++) {
+        if (i) {
+            memcpy(result->bytes + at, separator->bytes, (size_t)separator->length);
+            at += separator->length;
+        }
+        RtStr *item = rt_ref_of_word(list->items->items[i]);
+        memcpy(result->bytes + at, item->bytes, (size_t)item->length);
+        at += item->length;
+    }
+    return rt_str_fix_length(result, total);
+}
+
+bool rt_str_startswith(RtStr *str, RtStr *prefix) {
+    return prefix->length <= str->length && rt_match_at(str, 0, prefix);
+}
+
+bool rt_str_endswith(RtStr *str, RtStr *suffix) {
+    return suffix->length <= str->length && rt_match_at(str, str->length - suffix->length, suffix);
+}
+
+RtStr *rt_str_strip(GcThread *thread, RtStr *str) {
+    int64_t start = 0, end = str->length;
+    rt_trim(str->bytes, &start, &end);
+    return rt_str_slice(thread, str, start, end);
+}
+
+RtStr *rt_str_case(GcThread *thread, RtStr *str, bool upper) {
+    gc_push_root(thread, str);
+    RtStr *result = rt_str_alloc(thread, str->length);
+    str = gc_pop_root(thread);
+    for (int64_t i = 0; i < str->length; i++) {
+        unsigned char byte = (unsigned char)str->bytes[i];
+        if (upper && byte >= 'a' && byte <= 'z') byte = (unsigned char)(byte - 32);
+        if (!upper && byte >= 'A' && byte <= 'Z') byte = (unsigned char)(byte + 32);
+        result->bytes[i] = (char)byte;
+    }
+    return rt_str_fix_length(result, str->length);
+}
+
+RtStr *rt_str_replace(GcThread *thread, RtStr *str, RtStr *old, RtStr *replacement) {
+    gc_push_root(thread, str);
+    gc_push_root(thread, old);
+    gc_push_root(thread, replacement);
+    RtBuilder *builder = rt_builder_new(thread);
+    gc_push_root(thread, builder);
+    void **roots = thread->root_top - 4;
+    int64_t position = 0;
+    while (position <= ((RtStr *)roots[0])->length) {
+        str = roots[0];
+        old = roots[1];
+        int64_t found = old->length == 0 ? position : rt_str_find(str, old, position);
+        if (found < 0) break;
+        rt_builder_append_bytes(thread, roots[3], ((RtStr *)roots[0])->bytes + position,
+                                found - position);
+        rt_builder_append(thread, roots[3], roots[2]);
+        str = roots[0];
+        if (((RtStr *)roots[1])->length == 0) {
+            if (found < str->length) rt_builder_append_char(thread, roots[3], str->bytes[found]);
+            position = found + 1;
+        } else {
+            position = found + ((RtStr *)roots[1])->length;
+        }
+    }
+    str = roots[0];
+    if (position < str->length)
+        rt_builder_append_bytes(thread, roots[3], str->bytes + position, str->length - position);
+    RtStr *result = rt_builder_build(thread, roots[3]);
+    thread->root_top = roots;
+    return result;
+}
+
+/* ---- StrBuilder -------------------------------------------------------- */
+
+RtBuilder *rt_builder_new(GcThread *thread) {
+    RtStr *buffer = rt_str_alloc(thread, 16);
+    gc_push_root(thread, buffer);
+    RtBuilder *builder = gc_alloc(thread, RT_TYPE_BUILDER, sizeof(RtBuilder));
+    builder->buffer = gc_pop_root(thread);
+    return builder;
+}
+
+/* Makes room for `extra` more bytes; the builder may move. */
+static RtBuilder *rt_builder_reserve(GcThread *thread, RtBuilder *builder, int64_t extra) {
+    int64_t needed = builder->length + extra;
+    if (needed <= builder->buffer->length) return builder;
+    int64_t capacity = builder->buffer->length * 2;
+    if (capacity < needed) capacity = needed;
+    gc_push_root(thread, builder);
+    RtStr *buffer = rt_str_alloc(thread, capacity);
+    builder = gc_pop_root(thread);
+    memcpy(buffer->bytes, builder->buffer->bytes, (size_t)builder->length);
+    gc_write_barrier(thread, builder);
+    builder->buffer = buffer;
+    return builder;
+}
+
+void rt_builder_append_bytes(GcThread *thread, RtBuilder *builder, const char *bytes,
+                             int64_t length) {
+    /* bytes may live in a movable object: copy through a root when growing */
+    if (builder->length + length > builder->buffer->length) {
+        char *copy = malloc((size_t)length + 1);
+        if (!copy) abort();
+        memcpy(copy, bytes, (size_t)length);
+        builder = rt_builder_reserve(thread, builder, length);
+        memcpy(builder->buffer->bytes + builder->length, copy, (size_t)length);
+        free(copy);
+    } else if (length) {
+        memcpy(builder->buffer->bytes + builder->length, bytes, (size_t)length);
+    }
+    builder->length += length;
+}
+
+void rt_builder_append(GcThread *thread, RtBuilder *builder, RtStr *str) {
+    if (builder->length + str->length > builder->buffer->length) {
+        gc_push_root(thread, str);
+        builder = rt_builder_reserve(thread, builder, str->length);
+        str = gc_pop_root(thread);
+    }
+    memcpy(builder->buffer->bytes + builder->length, str->bytes, (size_t)str->length);
+    builder->length += str->length;
+}
+
+void rt_builder_append_char(GcThread *thread, RtBuilder *builder, int64_t byte) {
+    if (builder->length + 1 > builder->buffer->length)
+        builder = rt_builder_reserve(thread, builder, 1);
+    builder->buffer->bytes[builder->length++] = (char)byte;
+}
+
+RtStr *rt_builder_build(GcThread *thread, RtBuilder *builder) {
+    gc_push_root(thread, builder);
+    RtStr *result = rt_str_alloc(thread, builder->length);
+    builder = gc_pop_root(thread);
+    memcpy(result->bytes, builder->buffer->bytes, (size_t)builder->length);
+    return rt_str_fix_length(result, builder->length);
+}
