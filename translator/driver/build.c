@@ -26,6 +26,17 @@
 
 extern char **environ;
 
+#if defined(__SANITIZE_ADDRESS__)
+#define BUILD_RUNTIME_SANITIZED true
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BUILD_RUNTIME_SANITIZED true
+#endif
+#endif
+#ifndef BUILD_RUNTIME_SANITIZED
+#define BUILD_RUNTIME_SANITIZED false
+#endif
+
 static double build_now(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -80,7 +91,10 @@ static int build_compile(const DriverOptions *options, const char *dir, int file
         fprintf(stderr, "kiln: error: the C compiler '%s' was not found (use --cc=PATH)\n", cc);
         return 1;
     }
-    const char *sanitize = options->sanitize ? "-fsanitize=address,undefined" : "";
+    /* a kiln built with the sanitizers (KILN_SANITIZE) links against a
+     * kilnrt and stm_gc built with them: the VM needs them too */
+    const char *sanitize =
+        options->sanitize || BUILD_RUNTIME_SANITIZED ? "-fsanitize=address,undefined" : "";
     char *flags =
         build_format("-O%d -g -w -fwrapv -fno-strict-aliasing %s -I'%s' -I'%s' -I'%s'",
                      options->opt_level, sanitize, dir, KILN_RTLIB_INCLUDE, KILN_GC_INCLUDE);
