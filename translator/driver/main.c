@@ -21,7 +21,7 @@ static const char usage[] =
     "  build FILE -o VM       translate to C and compile a standalone VM\n"
     "        [-O0..-O3] [--backend=c] [--keep-c DIR] [--cc=CC] [-j N] [--gc-stress]\n"
     "        [--sanitize] [--verbose] [--stage=rtype|transform|emit --dump]\n"
-    "  test [--mode=interp] PATH...\n"
+    "  test [--mode=interp|c|c-stress|all] [--sanitize] PATH...\n"
     "                         run every .kc file under PATH and compare its output\n"
     "                         with NAME.out / NAME.err or its // expect: lines\n"
     "\n"
