@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "../stm_gc/gc.h"
+#include "rt_number.h"
 
 enum {
     RT_TYPE_STR = 1,
@@ -293,10 +294,7 @@ void rt_builder_append_char(GcThread *thread, RtBuilder *builder, int64_t byte);
 RtStr *rt_builder_build(GcThread *thread, RtBuilder *builder);
 
 /* Shared pure-C number helpers (the graph interpreter's algorithms). */
-void rt_format_float(double real, char *buffer, size_t size);
-typedef enum RtParseResult { RT_PARSE_OK, RT_PARSE_INVALID, RT_PARSE_OVERFLOW } RtParseResult;
-RtParseResult rt_parse_int(const char *text, int64_t length, int base, int64_t *result);
-RtParseResult rt_parse_float(const char *text, int64_t length, double *result);
+
 
 /* ---- lists (rt_list.c) --------------------------------------------------- */
 

@@ -53,7 +53,7 @@ static const char *raised_text(Interp *interp) {
 
 static void assert_float_format(double value, const char *expected) {
     char buffer[64];
-    interp_format_float(value, buffer, sizeof buffer);
+    rt_format_float(value, buffer, sizeof buffer);
     ck_assert_str_eq(buffer, expected);
 }
 
@@ -93,7 +93,7 @@ START_TEST(test_float_format_round_trips) {
                        1e17};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         char buffer[64];
-        interp_format_float(values[i], buffer, sizeof buffer);
+        rt_format_float(values[i], buffer, sizeof buffer);
         ck_assert_msg(strtod(buffer, NULL) == values[i], "%s does not read back", buffer);
         ck_assert_msg(strchr(buffer, '.') || strchr(buffer, 'e'), "%s has no . or exponent",
                       buffer);
@@ -105,13 +105,13 @@ END_TEST
 
 static int64_t parse_int_ok(const char *text, int base) {
     int64_t value = 0;
-    ck_assert_int_eq(interp_parse_int(text, (int64_t)strlen(text), base, &value), INTERP_PARSE_OK);
+    ck_assert_int_eq(rt_parse_int(text, (int64_t)strlen(text), base, &value), RT_PARSE_OK);
     return value;
 }
 
-static InterpParseResult parse_int_status(const char *text, int base) {
+static RtParseResult parse_int_status(const char *text, int base) {
     int64_t value = 0;
-    return interp_parse_int(text, (int64_t)strlen(text), base, &value);
+    return rt_parse_int(text, (int64_t)strlen(text), base, &value);
 }
 
 START_TEST(test_parse_int) {
@@ -127,39 +127,39 @@ START_TEST(test_parse_int) {
     ck_assert_int_eq(parse_int_ok("zz", 36), 35 * 36 + 35);
     ck_assert_int_eq(parse_int_ok("9223372036854775807", 10), INT64_MAX);
     ck_assert_int_eq(parse_int_ok("-9223372036854775808", 10), INT64_MIN);
-    ck_assert_int_eq(parse_int_status("9223372036854775808", 10), INTERP_PARSE_OVERFLOW);
-    ck_assert_int_eq(parse_int_status("-9223372036854775809", 10), INTERP_PARSE_OVERFLOW);
-    ck_assert_int_eq(parse_int_status("", 10), INTERP_PARSE_INVALID);
-    ck_assert_int_eq(parse_int_status("   ", 10), INTERP_PARSE_INVALID);
-    ck_assert_int_eq(parse_int_status("12a", 10), INTERP_PARSE_INVALID);
-    ck_assert_int_eq(parse_int_status("1__0", 10), INTERP_PARSE_INVALID);
-    ck_assert_int_eq(parse_int_status("_1", 10), INTERP_PARSE_INVALID);
-    ck_assert_int_eq(parse_int_status("1_", 10), INTERP_PARSE_INVALID);
-    ck_assert_int_eq(parse_int_status("0x", 16), INTERP_PARSE_INVALID);
-    ck_assert_int_eq(parse_int_status("0b2", 0), INTERP_PARSE_INVALID);
-    ck_assert_int_eq(parse_int_status("12", 1), INTERP_PARSE_INVALID);
-    ck_assert_int_eq(parse_int_status("1 2", 10), INTERP_PARSE_INVALID);
+    ck_assert_int_eq(parse_int_status("9223372036854775808", 10), RT_PARSE_OVERFLOW);
+    ck_assert_int_eq(parse_int_status("-9223372036854775809", 10), RT_PARSE_OVERFLOW);
+    ck_assert_int_eq(parse_int_status("", 10), RT_PARSE_INVALID);
+    ck_assert_int_eq(parse_int_status("   ", 10), RT_PARSE_INVALID);
+    ck_assert_int_eq(parse_int_status("12a", 10), RT_PARSE_INVALID);
+    ck_assert_int_eq(parse_int_status("1__0", 10), RT_PARSE_INVALID);
+    ck_assert_int_eq(parse_int_status("_1", 10), RT_PARSE_INVALID);
+    ck_assert_int_eq(parse_int_status("1_", 10), RT_PARSE_INVALID);
+    ck_assert_int_eq(parse_int_status("0x", 16), RT_PARSE_INVALID);
+    ck_assert_int_eq(parse_int_status("0b2", 0), RT_PARSE_INVALID);
+    ck_assert_int_eq(parse_int_status("12", 1), RT_PARSE_INVALID);
+    ck_assert_int_eq(parse_int_status("1 2", 10), RT_PARSE_INVALID);
     int64_t value = 0;
-    ck_assert_int_eq(interp_parse_int("7\0", 2, 10, &value), INTERP_PARSE_INVALID);
+    ck_assert_int_eq(rt_parse_int("7\0", 2, 10, &value), RT_PARSE_INVALID);
 }
 END_TEST
 
 START_TEST(test_parse_float) {
     double value = 0;
-    ck_assert_int_eq(interp_parse_float(" 1.5 ", 5, &value), INTERP_PARSE_OK);
+    ck_assert_int_eq(rt_parse_float(" 1.5 ", 5, &value), RT_PARSE_OK);
     ck_assert(value == 1.5);
-    ck_assert_int_eq(interp_parse_float("-2e3", 4, &value), INTERP_PARSE_OK);
+    ck_assert_int_eq(rt_parse_float("-2e3", 4, &value), RT_PARSE_OK);
     ck_assert(value == -2000.0);
-    ck_assert_int_eq(interp_parse_float(".5", 2, &value), INTERP_PARSE_OK);
+    ck_assert_int_eq(rt_parse_float(".5", 2, &value), RT_PARSE_OK);
     ck_assert(value == 0.5);
-    ck_assert_int_eq(interp_parse_float("-inf", 4, &value), INTERP_PARSE_OK);
+    ck_assert_int_eq(rt_parse_float("-inf", 4, &value), RT_PARSE_OK);
     ck_assert(isinf(value) && value < 0);
-    ck_assert_int_eq(interp_parse_float("NaN", 3, &value), INTERP_PARSE_OK);
+    ck_assert_int_eq(rt_parse_float("NaN", 3, &value), RT_PARSE_OK);
     ck_assert(isnan(value));
-    ck_assert_int_eq(interp_parse_float("1e", 2, &value), INTERP_PARSE_INVALID);
-    ck_assert_int_eq(interp_parse_float("0x10", 4, &value), INTERP_PARSE_INVALID);
-    ck_assert_int_eq(interp_parse_float("", 0, &value), INTERP_PARSE_INVALID);
-    ck_assert_int_eq(interp_parse_float(".", 1, &value), INTERP_PARSE_INVALID);
+    ck_assert_int_eq(rt_parse_float("1e", 2, &value), RT_PARSE_INVALID);
+    ck_assert_int_eq(rt_parse_float("0x10", 4, &value), RT_PARSE_INVALID);
+    ck_assert_int_eq(rt_parse_float("", 0, &value), RT_PARSE_INVALID);
+    ck_assert_int_eq(rt_parse_float(".", 1, &value), RT_PARSE_INVALID);
 }
 END_TEST
 

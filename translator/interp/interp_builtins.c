@@ -166,11 +166,11 @@ static bool interp_builtin_int_of(Interp *interp, const InterpValue *args, int c
     }
     InterpStr *text = INTERP_AS(InterpStr, args[0]);
     int64_t value = 0;
-    InterpParseResult parsed = interp_parse_int(text->bytes, text->length, (int)base, &value);
-    if (parsed == INTERP_PARSE_OVERFLOW)
+    RtParseResult parsed = rt_parse_int(text->bytes, text->length, (int)base, &value);
+    if (parsed == RT_PARSE_OVERFLOW)
         return interp_raise(interp, INTERP_ERROR_VALUE, "int_of() out of range: '%.*s'",
                             (int)(text->length > 200 ? 200 : text->length), text->bytes);
-    if (parsed == INTERP_PARSE_INVALID)
+    if (parsed == RT_PARSE_INVALID)
         return interp_raise(interp, INTERP_ERROR_VALUE,
                             "invalid literal for int_of() with base %d: '%.*s'", (int)base,
                             (int)(text->length > 200 ? 200 : text->length), text->bytes);
@@ -183,7 +183,7 @@ static bool interp_builtin_float_of(Interp *interp, const InterpValue *args, Int
     INTERP_TRY(interp_expect(interp, name, args, 0, INTERP_VALUE_STR));
     InterpStr *text = INTERP_AS(InterpStr, args[0]);
     double value;
-    if (interp_parse_float(text->bytes, text->length, &value) != INTERP_PARSE_OK)
+    if (rt_parse_float(text->bytes, text->length, &value) != RT_PARSE_OK)
         return interp_raise(interp, INTERP_ERROR_VALUE, "could not convert str to float: '%.*s'",
                             (int)(text->length > 200 ? 200 : text->length), text->bytes);
     *result = interp_make_float(value);

@@ -142,7 +142,7 @@ static void interp_format_simple(InterpFormatter *formatter, InterpValue value) 
         interp_emit_cstr(formatter, buffer);
         break;
     case INTERP_VALUE_FLOAT:
-        interp_format_float(value.as.real, buffer, sizeof buffer);
+        rt_format_float(value.as.real, buffer, sizeof buffer);
         interp_emit_cstr(formatter, buffer);
         break;
     case INTERP_VALUE_BOOL: interp_emit_cstr(formatter, value.as.integer ? "true" : "false"); break;

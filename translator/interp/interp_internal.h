@@ -33,6 +33,7 @@
 #include "../common/arena.h"
 #include "../common/map.h"
 #include "../common/vec.h"
+#include "../../rtlib/rt_number.h"
 #include "interp.h"
 
 /* Returns false from the enclosing function when a check fails (the check
@@ -514,18 +515,7 @@ int interp_str_compare(const InterpStr *left, const InterpStr *right);
 InterpStr *interp_str_concat(Interp *interp, const InterpStr *left, const InterpStr *right);
 /* The shared one-byte string of `byte`. */
 InterpStr *interp_str_of_char(Interp *interp, int byte);
-/* The shortest repr that reads back to the same double (Python's repr):
- * "6.0", "0.1", "1e+100", "inf", "nan".  buffer holds at least 32 bytes. */
-void interp_format_float(double real, char *buffer, size_t size);
-typedef enum InterpParseResult {
-    INTERP_PARSE_OK,
-    INTERP_PARSE_INVALID,
-    INTERP_PARSE_OVERFLOW,
-} InterpParseResult;
-/* Parses an integer: optional spaces, sign, a 0x/0o/0b prefix matching base
- * (base 0: any prefix, else decimal), digits with single `_` between them. */
-InterpParseResult interp_parse_int(const char *text, int64_t length, int base, int64_t *result);
-InterpParseResult interp_parse_float(const char *text, int64_t length, double *result);
+/* Float formatting and number parsing: rt_number.h, shared with rtlib. */
 
 /* ---- dicts (interp_dict.c) --------------------------------------------- */
 
