@@ -177,3 +177,22 @@ void diag_plain_error(DiagContext *context, const char *format, ...) {
     diag_report(context, none, "error", format, args);
     va_end(args);
 }
+
+void diag_write_quoted(FILE *out, const char *text, int length, char quote) {
+    fputc(quote, out);
+    for (int i = 0; i < length; i++) {
+        unsigned char byte = (unsigned char)text[i];
+        switch (byte) {
+        case '\n': fputs("\\n", out); break;
+        case '\t': fputs("\\t", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\0': fputs("\\0", out); break;
+        case '\\': fputs("\\\\", out); break;
+        default:
+            if (byte == (unsigned char)quote) fprintf(out, "\\%c", quote);
+            else if (byte >= 0x20 && byte < 0x7f) fputc(byte, out);
+            else fprintf(out, "\\x%02x", byte);
+        }
+    }
+    fputc(quote, out);
+}

@@ -62,6 +62,8 @@ void diag_warning(DiagContext *context, SrcPos pos, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 /* A note attached to the previous diagnostic: "  text" on its own line. */
 void diag_note(DiagContext *context, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* Text between `quote` characters with C escapes, as dumps show literals. */
+void diag_write_quoted(FILE *out, const char *text, int length, char quote);
 /* An error with no source position: "kiln: error: message". */
 void diag_plain_error(DiagContext *context, const char *format, ...)
     __attribute__((format(printf, 2, 3)));

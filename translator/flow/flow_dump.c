@@ -7,26 +7,6 @@
 
 #include "flow.h"
 
-static void dump_string(FILE *out, const char *text, int length, char quote) {
-    fputc(quote, out);
-    for (int i = 0; i < length; i++) {
-        unsigned char byte = (unsigned char)text[i];
-        switch (byte) {
-        case '\n': fputs("\\n", out); break;
-        case '\t': fputs("\\t", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\\': fputs("\\\\", out); break;
-        default:
-            if (byte == (unsigned char)quote)
-                fprintf(out, "\\%c", quote);
-            else if (byte < 0x20 || byte >= 0x7f)
-                fprintf(out, "\\x%02x", byte);
-            else
-                fputc(byte, out);
-        }
-    }
-    fputc(quote, out);
-}
 
 static void dump_const(FILE *out, const FlowProgram *program, const FlowConst *constant) {
     switch (constant->kind) {
@@ -35,10 +15,10 @@ static void dump_const(FILE *out, const FlowProgram *program, const FlowConst *c
     case FLOW_CONST_BOOL: fputs(constant->int_value ? "true" : "false", out); break;
     case FLOW_CONST_CHAR: {
         char byte = (char)constant->int_value;
-        dump_string(out, &byte, 1, '\'');
+        diag_write_quoted(out, &byte, 1, '\'');
         break;
     }
-    case FLOW_CONST_STR: dump_string(out, constant->str_value, constant->str_length, '"'); break;
+    case FLOW_CONST_STR: diag_write_quoted(out, constant->str_value, constant->str_length, '"'); break;
     case FLOW_CONST_NULL: fputs("null", out); break;
     case FLOW_CONST_VOID: fputs("void", out); break;
     case FLOW_CONST_UNDEF: fputs("undef", out); break;

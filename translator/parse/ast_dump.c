@@ -22,27 +22,6 @@ static void dump_indent(FILE *out, int indent) {
     fprintf(out, "\n%*s", indent, "");
 }
 
-static void dump_escaped(FILE *out, const char *text, int length, char quote) {
-    fputc(quote, out);
-    for (int i = 0; i < length; i++) {
-        unsigned char byte = (unsigned char)text[i];
-        switch (byte) {
-        case '\n': fputs("\\n", out); break;
-        case '\t': fputs("\\t", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\0': fputs("\\0", out); break;
-        case '\\': fputs("\\\\", out); break;
-        default:
-            if (byte == (unsigned char)quote)
-                fprintf(out, "\\%c", quote);
-            else if (byte >= 0x20 && byte < 0x7f)
-                fputc(byte, out);
-            else
-                fprintf(out, "\\x%02x", byte);
-        }
-    }
-    fputc(quote, out);
-}
 
 /* The shortest decimal that reads back as the same double. */
 static void dump_float(FILE *out, double value) {
@@ -134,13 +113,13 @@ void ast_dump_expr(FILE *out, const Expr *expr) {
     case EXPR_CHAR: {
         char byte = (char)expr->int_value;
         fputs("(char ", out);
-        dump_escaped(out, &byte, 1, '\'');
+        diag_write_quoted(out, &byte, 1, '\'');
         fputc(')', out);
         return;
     }
     case EXPR_STR:
         fputs("(str ", out);
-        dump_escaped(out, expr->str_value, expr->str_length, '"');
+        diag_write_quoted(out, expr->str_value, expr->str_length, '"');
         fputc(')', out);
         return;
     case EXPR_BOOL: fputs(expr->int_value ? "true" : "false", out); return;
@@ -396,7 +375,7 @@ static void dump_function(FILE *out, const char *keyword, const FnDecl *fn, int 
     }
     if (fn->c_name) {
         fputc(' ', out);
-        dump_escaped(out, fn->c_name, (int)strlen(fn->c_name), '"');
+        diag_write_quoted(out, fn->c_name, (int)strlen(fn->c_name), '"');
     }
     if (fn->body) dump_child(out, fn->body, indent + 2);
     fputc(')', out);
@@ -429,7 +408,7 @@ static void dump_decl(FILE *out, const Decl *decl, int indent) {
     switch (decl->kind) {
     case DECL_IMPORT:
         fputs("(import ", out);
-        dump_escaped(out, decl->import_path, (int)strlen(decl->import_path), '"');
+        diag_write_quoted(out, decl->import_path, (int)strlen(decl->import_path), '"');
         fputc(')', out);
         return;
     case DECL_CONST:
@@ -455,7 +434,7 @@ void ast_dump_program(FILE *out, const DiagContext *diag, const AstProgram *prog
         const AstModule *module = program->modules[i];
         const char *path = module->path ? module->path : diag_file(diag, module->file)->path;
         fputs("(module ", out);
-        dump_escaped(out, path, (int)strlen(path), '"');
+        diag_write_quoted(out, path, (int)strlen(path), '"');
         for (int j = 0; j < module->decl_count; j++) {
             dump_indent(out, 2);
             dump_decl(out, module->decls[j], 2);
