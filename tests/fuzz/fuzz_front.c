@@ -230,8 +230,6 @@ static int64_t fuzz_front_program_cost(const FlowProgram *program) {
     return globals + main_cost;
 }
 
-/* Runs the globals and main under the graph interpreter with small limits.
- * Exceptions escaping the program are ordinary outcomes, not failures. */
 /* The annotate stage, as kiln check runs it: type errors are the input's
  * business, but a crash, an internal error or a variable left without a
  * type in a program with no type errors is a failure.  With an interpreter
@@ -252,6 +250,9 @@ static void fuzz_front_annotate(FuzzFrontState *state, Interp *interp) {
     ann_destroy(annotator);
 }
 
+/* Runs the globals and main under the graph interpreter with small limits,
+ * annotating the program between the two as `kiln run` does.  Exceptions
+ * escaping the program are ordinary outcomes, not failures. */
 static void fuzz_front_interpret(FuzzFrontState *state, bool gc_stress) {
     InterpOptions options = {
         .gc_stress = gc_stress,

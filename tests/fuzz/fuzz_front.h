@@ -6,15 +6,18 @@
  * function frees everything it allocates, so a leak checker sees the front
  * end's own leaks.  It aborts (a crash for the fuzzer) when the flow
  * verifier finds a broken invariant in the graphs of a program that had no
- * errors: that is a bug of the flow builder, not of the input.
+ * errors, or when the annotator leaves a variable without a type in a
+ * program with no type errors: those are bugs of the stages, not of the
+ * input.
  *
  * The pipeline is the driver's: the input is parsed as the main module
  * (imports are not followed, so that no input can make the harness read the
  * file system), the prelude is parsed as a second module, the AST is dumped,
- * the flow graphs are built, verified, dumped and written as Graphviz, and
- * the graph interpreter runs the global initializers and `main` with a small
- * call-depth limit.  Programs that could touch the outside world (extern
- * functions, reading stdin or files, writing files) stop before the
+ * the flow graphs are built, verified, dumped and written as Graphviz, the
+ * annotator types them as `kiln check` does (without prebuilt globals), and
+ * the graph interpreter runs the global initializers, the annotator again
+ * with the globals' values, and `main` with a small call-depth limit.  Programs that could touch
+ * the outside world (extern functions, reading stdin or files, writing files) stop before the
  * interpreter; programs whose run is not short by construction (loops,
  * recursion, function references; see fuzz_front.c) are interpreted in a
  * child process with a time limit.
