@@ -513,7 +513,8 @@ void ann_destroy(Annotator *annotator) {
         vec_free(&annotator->fields.items[i].readers);
     for (int g = 0; g < annotator->program->global_count; g++)
         vec_free(&annotator->global_readers[g]);
-    for (int i = 0; i < annotator->def_readers.count; i++) vec_free(annotator->def_readers.items[i]);
+    for (int i = 0; i < annotator->def_readers.count; i++)
+        vec_free(annotator->def_readers.items[i]);
     vec_free(&annotator->def_readers);
     vec_free(&annotator->funcs);
     vec_free(&annotator->fields);
@@ -554,6 +555,9 @@ int ann_func_of_graph(const Annotator *annotator, int graph) {
 }
 bool ann_block_reached(const Annotator *annotator, int func, int block) {
     return annotator->funcs.items[func]->block_stop[block] >= 0;
+}
+int ann_block_completed_ops(const Annotator *annotator, int func, int block) {
+    return annotator->funcs.items[func]->block_stop[block];
 }
 const Ann *ann_field(const Annotator *annotator, int class_index, int field) {
     return annotator->fields.items[annotator->field_slot_of[class_index][field]].slot.ann;

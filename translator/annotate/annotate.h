@@ -198,6 +198,10 @@ const Ann *ann_func_result(const Annotator *annotator, int func);
 /* The first copy of a graph, or -1 when the graph was never reached. */
 int ann_func_of_graph(const Annotator *annotator, int graph);
 bool ann_block_reached(const Annotator *annotator, int func, int block);
+/* How many leading operations of a reached block complete: the operation at
+ * that index (when below op_count) never completes (an argument is a local
+ * never assigned, or a value no path computes), and later ones never run. */
+int ann_block_completed_ops(const Annotator *annotator, int func, int block);
 const Ann *ann_field(const Annotator *annotator, int class_index, int field);
 const Ann *ann_global(const Annotator *annotator, int global);
 

@@ -324,6 +324,20 @@ void c_emit_op(CEmitter *emitter, const FlowOp *op) {
     const RtypeOp *low = c_low(emitter);
     switch (low->opcode) {
     case RTYPE_OP_NOP: return;
+    case RTYPE_OP_UNREACHABLE:
+        fputs("    abort(); /* never completes, by the annotation */\n", OUT);
+        return;
+    case RTYPE_OP_RAISE_UNSET: {
+        FlowValue arg = op->args[low->field];
+        const char *name = arg.kind == FLOW_VALUE_CONST
+                               ? emitter->graph->consts[arg.index].str_value
+                               : emitter->graph->vars[arg.index].name;
+        char raise[300];
+        snprintf(raise, sizeof raise,
+                 "rt_raise(th, RT_ERR_NULL, \"local '%s' used before assignment\")", name);
+        c_emit_check(emitter, "1", raise);
+        return;
+    }
     case RTYPE_OP_COPY:
         fputs("    ", OUT);
         c_result(emitter, op);

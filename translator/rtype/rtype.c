@@ -448,6 +448,31 @@ static void rtype_lower_aggregate(RtypeScope *scope, RtypeOp *low) {
     }
 }
 
+/* An operation at or after the point where the annotator stopped flowing
+ * through its block: the first one raises NullError when it reads a local
+ * never assigned (as the graph interpreter does), else it cannot run. */
+static void rtype_lower_stopped(RtypeScope *scope, RtypeOp *low, bool first) {
+    *low = (RtypeOp){RTYPE_OP_NOP, -1, 0, 0, 0, -1, -1, -1, false, false};
+    if (!first) return;
+    low->opcode = RTYPE_OP_UNREACHABLE;
+    for (int i = 0; i < scope->op->arg_count; i++) {
+        FlowValue arg = scope->op->args[i];
+        /* a local never assigned reaches here as the undefined constant, or
+         * through links as a named variable that no path gives a type */
+        bool unset = arg.kind == FLOW_VALUE_CONST
+                         ? scope->graph->consts[arg.index].kind == FLOW_CONST_UNDEF
+                         : arg.kind == FLOW_VALUE_VAR && scope->graph->vars[arg.index].name &&
+                               ann_var(scope->program->annotator, scope->func, arg.index)->kind ==
+                                   ANN_BOTTOM;
+        if (unset) {
+            low->opcode = RTYPE_OP_RAISE_UNSET;
+            low->raises = true;
+            low->field = i; /* the argument that names the local */
+            return;
+        }
+    }
+}
+
 static void rtype_lower_op(RtypeScope *scope, RtypeOp *low) {
     RtypeProgram *program = scope->program;
     const FlowOp *op = scope->op;
@@ -559,9 +584,13 @@ static void rtype_function(RtypeProgram *program, int func) {
         info->ops[block] =
             arena_alloc(&program->arena, sizeof(RtypeOp) * (size_t)(flow_block->op_count + 1));
         if (!ann_block_reached(annotator, func, block)) continue;
+        int completed = ann_block_completed_ops(annotator, func, block);
         for (int i = 0; i < flow_block->op_count; i++) {
             scope.op = &flow_block->ops[i];
-            rtype_lower_op(&scope, &info->ops[block][i]);
+            if (i < completed)
+                rtype_lower_op(&scope, &info->ops[block][i]);
+            else
+                rtype_lower_stopped(&scope, &info->ops[block][i], i == completed);
         }
     }
 }

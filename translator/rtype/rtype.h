@@ -57,7 +57,8 @@ typedef struct RtypeOp {
     int callee;    /* CALL_DIRECT / NEW init: the annotated function, or -1 */
     int type_id;   /* NEW, NEWTUPLE, ITER (items tuple), IS_INSTANCE: a GC type */
     int last_type; /* IS_INSTANCE / CAST: the end of the class's id range */
-    int field;     /* GETFIELD / SETFIELD: word index; TUPLE_GET: item */
+    int field;     /* GETFIELD / SETFIELD: word index; TUPLE_GET: item;
+                    * RAISE_UNSET: the argument naming the local */
     int valtype;   /* generic operations: RtValType index of the operand; -1 none */
     int valtype2;  /* a second descriptor (dict values, str() of args) */
     int vtable;    /* CALL_VIRTUAL: the method's vtable index */
