@@ -428,6 +428,16 @@ void c_emit_op(CEmitter *emitter, const FlowOp *op) {
     case RTYPE_OP_CALL_DIRECT: c_emit_call_direct(emitter, op, low->callee); return;
     case RTYPE_OP_CALL_VIRTUAL: c_emit_call_virtual(emitter, op); return;
     case RTYPE_OP_CALL_FUNC: c_emit_call_func(emitter, op); return;
+    case RTYPE_OP_CALL_EXTERN:
+        fputs("    ", OUT);
+        c_result(emitter, op);
+        fprintf(OUT, "kext_%d(", low->callee);
+        for (int i = 0; i < op->arg_count; i++) {
+            if (i) fputs(", ", OUT);
+            c_arg(emitter, op, i);
+        }
+        fputs(");\n", OUT);
+        return;
     case RTYPE_OP_CALL_RTLIB:
     case RTYPE_OP_LIST_APPEND: c_emit_method(emitter, op); return;
     case RTYPE_OP_BUILTIN:

@@ -448,6 +448,35 @@ static void rtype_lower_aggregate(RtypeScope *scope, RtypeOp *low) {
     }
 }
 
+/* The C type of an extern function's parameter or result: int and float
+ * only (int64_t and double), and void for a result; -1 for anything else. */
+int rtype_extern_repr(const TypeExpr *type, bool is_result) {
+    if (!type) return is_result ? RTYPE_VOID : -1;
+    if (type->kind != TYPE_NAMED || !type->name) return -1;
+    if (strcmp(type->name, "int") == 0) return RTYPE_INT;
+    if (strcmp(type->name, "float") == 0) return RTYPE_FLOAT;
+    if (is_result && strcmp(type->name, "void") == 0) return RTYPE_VOID;
+    return -1;
+}
+
+/* A call of an extern fn: a direct C call, which neither raises nor
+ * collects (the C function knows nothing of the heap). */
+static void rtype_lower_extern_call(RtypeScope *scope, RtypeOp *low) {
+    const FlowGraph *graph = scope->program->flow->graphs[scope->op->aux];
+    const FnDecl *decl = graph->decl;
+    low->opcode = RTYPE_OP_CALL_EXTERN;
+    low->callee = graph->index;
+    for (int i = 0; i < graph->param_count; i++) {
+        const TypeExpr *type = decl && i < decl->param_count ? decl->params[i].type : NULL;
+        if (rtype_extern_repr(type, false) < 0) {
+            rtype_unsupported(scope, "an extern function parameter that is not int or float");
+            return;
+        }
+    }
+    if (rtype_extern_repr(decl ? decl->result : NULL, true) < 0)
+        rtype_unsupported(scope, "an extern function result that is not int, float or void");
+}
+
 /* An operation at or after the point where the annotator stopped flowing
  * through its block: the first one raises NullError when it reads a local
  * never assigned (as the graph interpreter does), else it cannot run. */
@@ -535,7 +564,7 @@ static void rtype_lower_op(RtypeScope *scope, RtypeOp *low) {
     case FLOW_OP_SETGLOBAL: low->opcode = RTYPE_OP_SETGLOBAL; return;
     case FLOW_OP_CALL:
         if (program->flow->graphs[op->aux]->kind == FLOW_GRAPH_EXTERN) {
-            rtype_unsupported(scope, "a call of an extern function");
+            rtype_lower_extern_call(scope, low);
             return;
         }
         low->opcode = RTYPE_OP_CALL_DIRECT;

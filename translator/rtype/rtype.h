@@ -54,7 +54,8 @@ extern const RtypeOpInfo rtype_op_info[RTYPE_OP__COUNT];
 /* The lowering of one flow operation. */
 typedef struct RtypeOp {
     RtypeOpcode opcode;
-    int callee;    /* CALL_DIRECT / NEW init: the annotated function, or -1 */
+    int callee;    /* CALL_DIRECT / NEW init: the annotated function, or -1;
+                    * CALL_EXTERN: the extern's flow graph */
     int type_id;   /* NEW, NEWTUPLE, ITER (items tuple), IS_INSTANCE: a GC type */
     int last_type; /* IS_INSTANCE / CAST: the end of the class's id range */
     int field;     /* GETFIELD / SETFIELD: word index; TUPLE_GET: item;
@@ -128,6 +129,9 @@ RtypeProgram *rtype_program(const FlowProgram *flow, Annotator *annotator, DiagC
 void rtype_free(RtypeProgram *program);
 
 RtypeRepr rtype_repr_of(const Ann *ann);
+/* An extern fn's parameter or result type as a representation (int and
+ * float; void for a result), or -1 when the C backend cannot pass it. */
+int rtype_extern_repr(const TypeExpr *type, bool is_result);
 /* The RtValType index for an annotation (registering it). */
 int rtype_valtype(RtypeProgram *program, const Ann *ann);
 int rtype_tuple_type(RtypeProgram *program, const Ann *ann);
