@@ -198,6 +198,11 @@ typedef struct RtThread {
     int traceback_count, traceback_capacity;
     const RtProgramInfo *program;
     GcThread *gc;
+    /* transaction_add's queue: task objects (see rt_task_add); a GC root.
+     * Tasks [0, task_head) have been taken; the list empties when the last
+     * is taken. */
+    RtList *tasks;
+    int64_t task_head;
 } RtThread;
 
 extern _Thread_local RtThread rt_thread;
@@ -258,6 +263,23 @@ static inline void *rt_catch(void) {
 }
 _Noreturn void rt_exit(int64_t status);
 
+/* ---- threads and transactions, run serially (rt_core.c) ------------------
+ * The VM without STM runs `thread_start(f, arg)` as the call f(arg) at once
+ * and `transaction_add(f, arg)` as a queued call that `transaction_run()`
+ * makes, first in first out, as the graph interpreter does.  A task is a
+ * tuple-shaped object {invoker, f, arg}: word 1 is the generated invoker,
+ * which calls f with arg at their translated types; f and arg are words 2
+ * and 3, traced by the tuple's type. */
+typedef int64_t (*RtTaskInvoker)(GcThread *thread, void *task);
+static inline int64_t rt_task_invoke(GcThread *thread, void *task) {
+    return ((RtTaskInvoker)(intptr_t)((int64_t *)task)[1])(thread, task);
+}
+/* Queues a task.  Can collect. */
+void rt_task_add(GcThread *thread, void *task);
+/* Runs the queued tasks, and those they add, until none is left or one
+ * raises (the exception stays in flight, later tasks stay queued). */
+void rt_task_run(GcThread *thread);
+
 /* ---- strings (rt_str.c) ------------------------------------------------- */
 
 RtStr *rt_str_new(GcThread *thread, const char *bytes, int64_t length);
@@ -294,7 +316,6 @@ void rt_builder_append_char(GcThread *thread, RtBuilder *builder, int64_t byte);
 RtStr *rt_builder_build(GcThread *thread, RtBuilder *builder);
 
 /* Shared pure-C number helpers (the graph interpreter's algorithms). */
-
 
 /* ---- lists (rt_list.c) --------------------------------------------------- */
 

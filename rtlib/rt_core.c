@@ -125,6 +125,32 @@ _Noreturn void rt_exit(int64_t status) {
     exit((int)status);
 }
 
+void rt_task_add(GcThread *thread, void *task) {
+    if (!rt_thread.tasks) {
+        gc_push_root(thread, task);
+        rt_thread.tasks = rt_list_new(thread, 0, true);
+        task = gc_pop_root(thread);
+    }
+    RtList *tasks = rt_thread.tasks;
+    if (tasks->length == tasks->items->length) {
+        gc_push_root(thread, task);
+        rt_list_grow(thread, tasks, tasks->length + 1);
+        task = gc_pop_root(thread);
+        tasks = rt_thread.tasks;
+    }
+    rt_list_store(thread, tasks, tasks->length++, rt_word_of_ref(task));
+}
+
+void rt_task_run(GcThread *thread) {
+    while (rt_thread.tasks && rt_thread.task_head < rt_thread.tasks->length) {
+        RtList *tasks = rt_thread.tasks;
+        void *task = rt_ref_of_word(tasks->items->items[rt_thread.task_head++]);
+        if (rt_thread.task_head == tasks->length) tasks->length = rt_thread.task_head = 0;
+        rt_task_invoke(thread, task);
+        if (RT_RAISED()) return;
+    }
+}
+
 int rt_main(int argc, char **argv, const RtProgramInfo *program) {
     GcHeap *heap = gc_heap_create(NULL);
     uint32_t first = gc_heap_register_types(heap, rt_types, RT_TYPE__COUNT - 1);
@@ -136,6 +162,7 @@ int rt_main(int argc, char **argv, const RtProgramInfo *program) {
     rt_thread.program = program;
     gc_heap_add_root(heap, &rt_thread.exception);
     gc_heap_add_root(heap, &rt_thread.tb_exception);
+    gc_heap_add_root(heap, (void **)&rt_thread.tasks);
     for (int i = 0; i < program->root_count; i++)
         gc_heap_add_root(heap, program->roots[i]);
     GcThread *thread = gc_thread_attach(heap);

@@ -227,6 +227,7 @@ void c_emit_function(CEmitter *emitter, int func) {
     emitter->func = func;
     emitter->info = info;
     emitter->graph = graph;
+    c_emit_task_invokers(emitter);
     fprintf(out, "\n/* %s */\n", graph->name);
     c_emit_line(emitter, graph->pos);
     c_emit_prototype(out, emitter->rtype, func);

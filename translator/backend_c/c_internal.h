@@ -39,6 +39,7 @@ void c_emit_string_consts(FILE *out, const CEmitter *emitter);
 void c_emit_line(CEmitter *emitter, SrcPos pos);
 /* c_ops.c */
 void c_emit_op(CEmitter *emitter, const FlowOp *op);
+void c_emit_task_invokers(CEmitter *emitter);
 void c_value(CEmitter *emitter, FlowValue value);
 void c_emit_spill(CEmitter *emitter);
 void c_emit_reload(CEmitter *emitter);

@@ -320,6 +320,73 @@ static void c_emit_call_func(CEmitter *emitter, const FlowOp *op) {
     fputs("    }\n", OUT);
 }
 
+/* The name of the invoker of the TASK operation at (block, op_index). */
+static void c_task_invoker_name(char *name, size_t size, const CEmitter *emitter, int block,
+                                int op_index) {
+    snprintf(name, size, "ktask_%d_%d_%d", emitter->func, block, op_index);
+}
+
+/* Before a function: the invoker of each of its TASK operations, which
+ * calls the task's function value with its argument at their C types. */
+void c_emit_task_invokers(CEmitter *emitter) {
+    const FlowGraph *graph = emitter->graph;
+    for (int block = 0; block < graph->block_count; block++) {
+        for (int i = 0; i < graph->blocks[block].op_count; i++) {
+            const RtypeOp *low = &emitter->info->ops[block][i];
+            if (low->opcode != RTYPE_OP_TASK) continue;
+            const RtypeFunc *callee = &emitter->rtype->funcs[low->callee];
+            int skip = callee->graph->kind == FLOW_GRAPH_METHOD ? 1 : 0;
+            RtypeRepr param = callee->reprs[callee->graph->blocks[0].inputs[skip]];
+            const char *result = c_repr_types[callee->result];
+            const char *type = c_repr_types[param];
+            char name[64];
+            c_task_invoker_name(name, sizeof name, emitter, block, i);
+            fprintf(
+                OUT,
+                "\nstatic int64_t %s(GcThread *th, void *task) {\n"
+                "    RtFunc *callee = rt_ref_of_word(((int64_t *)task)[2]);\n"
+                "    %s arg = %s((int64_t *)task)[3]);\n"
+                "    if (!callee) { rt_raise(th, RT_ERR_NULL, \"cannot call null\"); return 0; }\n"
+                "    if (callee->bound) ((%s (*)(GcThread *, void *, %s))callee->code)(th, "
+                "callee->receiver, arg);\n"
+                "    else ((%s (*)(GcThread *, %s))callee->code)(th, arg);\n"
+                "    return 0;\n}\n",
+                name, type,
+                param == RTYPE_FLOAT ? "rt_float_of_word("
+                : param == RTYPE_REF ? "rt_ref_of_word("
+                                     : "(",
+                result, type, result, type);
+        }
+    }
+}
+
+/* thread_start runs the task at once; transaction_add queues it. */
+static void c_emit_task(CEmitter *emitter, const FlowOp *op) {
+    const RtypeOp *low = c_low(emitter);
+    char name[64];
+    c_task_invoker_name(name, sizeof name, emitter, emitter->block, emitter->op_index);
+    fputs("    { void *task; ", OUT);
+    c_emit_spill(emitter);
+    fprintf(OUT, "task = rt_alloc_tuple(th, %d, 3); ", low->type_id);
+    c_emit_reload(emitter);
+    fprintf(OUT, "\n    ((int64_t *)task)[1] = (int64_t)(intptr_t)%s;\n    ((int64_t *)task)[2] = ",
+            name);
+    c_emit_word(emitter, op->args[0]);
+    fputs(";\n    ((int64_t *)task)[3] = ", OUT);
+    c_emit_word(emitter, op->args[1]);
+    fputs(";\n    ", OUT);
+    if (op->aux == FLOW_BUILTIN_THREAD_START) {
+        c_result(emitter, op);
+        fputs("1; /* a thread handle: threads run serially */\n    ", OUT);
+    }
+    c_emit_spill(emitter);
+    fputs(op->aux == FLOW_BUILTIN_THREAD_START ? "rt_task_invoke(th, task); "
+                                               : "rt_task_add(th, task); ",
+          OUT);
+    c_emit_after_call(emitter);
+    fputs("    }\n", OUT);
+}
+
 void c_emit_op(CEmitter *emitter, const FlowOp *op) {
     const RtypeOp *low = c_low(emitter);
     switch (low->opcode) {
@@ -428,6 +495,7 @@ void c_emit_op(CEmitter *emitter, const FlowOp *op) {
     case RTYPE_OP_CALL_DIRECT: c_emit_call_direct(emitter, op, low->callee); return;
     case RTYPE_OP_CALL_VIRTUAL: c_emit_call_virtual(emitter, op); return;
     case RTYPE_OP_CALL_FUNC: c_emit_call_func(emitter, op); return;
+    case RTYPE_OP_TASK: c_emit_task(emitter, op); return;
     case RTYPE_OP_CALL_EXTERN:
         fputs("    ", OUT);
         c_result(emitter, op);

@@ -275,6 +275,7 @@ void c_emit_builtin(CEmitter *emitter, const FlowOp *op) {
         c_arg(emitter, op, 1);
         fputs(")", OUT);
         break;
+    case FLOW_BUILTIN_TRANSACTION_RUN: fputs("rt_task_run(th)", OUT); break;
     case FLOW_BUILTIN_READ_FILE:
         fputs("rt_read_file(th, ", OUT);
         c_arg(emitter, op, 0);

@@ -335,6 +335,53 @@ static void rtype_lower_method(RtypeScope *scope, RtypeOp *low) {
             rtype_valtype(program, ann_var(program->annotator, scope->func, op->result));
 }
 
+/* thread_start(f, arg) and transaction_add(f, arg): a task object, a tuple
+ * {invoker, f, arg}, whose invoker (generated per site) calls f(arg); the
+ * VM without STM runs it at once, or queues it for transaction_run. */
+static void rtype_lower_task(RtypeScope *scope, RtypeOp *low) {
+    RtypeProgram *program = scope->program;
+    const Ann *function = rtype_value_ann(scope, scope->op->args[0]);
+    low->opcode = RTYPE_OP_TASK;
+    low->raises = scope->op->aux == FLOW_BUILTIN_THREAD_START;
+    if (function->kind != ANN_FUNCTION || function->callable_count == 0) {
+        rtype_unsupported(scope, "a task that is not a function");
+        return;
+    }
+    low->callee = ann_func_of_graph(program->annotator, function->callables[0].graph);
+    const Ann *items[3] = {ann_simple(program->annotator, ANN_INT), function,
+                           rtype_value_ann(scope, scope->op->args[1])};
+    low->type_id = rtype_tuple_type(program, ann_tuple(program->annotator, items, 3));
+}
+
+/* The C type of an extern function's parameter or result: int and float
+ * only (int64_t and double), and void for a result; -1 for anything else. */
+int rtype_extern_repr(const TypeExpr *type, bool is_result) {
+    if (!type) return is_result ? RTYPE_VOID : -1;
+    if (type->kind != TYPE_NAMED || !type->name) return -1;
+    if (strcmp(type->name, "int") == 0) return RTYPE_INT;
+    if (strcmp(type->name, "float") == 0) return RTYPE_FLOAT;
+    if (is_result && strcmp(type->name, "void") == 0) return RTYPE_VOID;
+    return -1;
+}
+
+/* A call of an extern fn: a direct C call, which neither raises nor
+ * collects (the C function knows nothing of the heap). */
+static void rtype_lower_extern_call(RtypeScope *scope, RtypeOp *low) {
+    const FlowGraph *graph = scope->program->flow->graphs[scope->op->aux];
+    const FnDecl *decl = graph->decl;
+    low->opcode = RTYPE_OP_CALL_EXTERN;
+    low->callee = graph->index;
+    for (int i = 0; i < graph->param_count; i++) {
+        const TypeExpr *type = decl && i < decl->param_count ? decl->params[i].type : NULL;
+        if (rtype_extern_repr(type, false) < 0) {
+            rtype_unsupported(scope, "an extern function parameter that is not int or float");
+            return;
+        }
+    }
+    if (rtype_extern_repr(decl ? decl->result : NULL, true) < 0)
+        rtype_unsupported(scope, "an extern function result that is not int, float or void");
+}
+
 static void rtype_lower_builtin(RtypeScope *scope, RtypeOp *low) {
     const FlowOp *op = scope->op;
     low->opcode = RTYPE_OP_BUILTIN;
@@ -347,9 +394,10 @@ static void rtype_lower_builtin(RtypeScope *scope, RtypeOp *low) {
     }
     if (op->aux == FLOW_BUILTIN_PRINT && op->arg_count == 1 && rtype_arg_kind(scope, 0) == ANN_STR)
         low->raises = false;
-    if (op->aux == FLOW_BUILTIN_THREAD_START || op->aux == FLOW_BUILTIN_TRANSACTION_ADD ||
-        op->aux == FLOW_BUILTIN_TRANSACTION_RUN)
-        rtype_unsupported(scope, "threads and transactions");
+    if (op->aux == FLOW_BUILTIN_THREAD_START || op->aux == FLOW_BUILTIN_TRANSACTION_ADD) {
+        rtype_lower_task(scope, low);
+        return;
+    }
     if (op->arg_count > 0)
         low->valtype = rtype_valtype(scope->program, rtype_value_ann(scope, op->args[0]));
     if (op->arg_count > 1)
@@ -446,35 +494,6 @@ static void rtype_lower_aggregate(RtypeScope *scope, RtypeOp *low) {
     }
     default: break;
     }
-}
-
-/* The C type of an extern function's parameter or result: int and float
- * only (int64_t and double), and void for a result; -1 for anything else. */
-int rtype_extern_repr(const TypeExpr *type, bool is_result) {
-    if (!type) return is_result ? RTYPE_VOID : -1;
-    if (type->kind != TYPE_NAMED || !type->name) return -1;
-    if (strcmp(type->name, "int") == 0) return RTYPE_INT;
-    if (strcmp(type->name, "float") == 0) return RTYPE_FLOAT;
-    if (is_result && strcmp(type->name, "void") == 0) return RTYPE_VOID;
-    return -1;
-}
-
-/* A call of an extern fn: a direct C call, which neither raises nor
- * collects (the C function knows nothing of the heap). */
-static void rtype_lower_extern_call(RtypeScope *scope, RtypeOp *low) {
-    const FlowGraph *graph = scope->program->flow->graphs[scope->op->aux];
-    const FnDecl *decl = graph->decl;
-    low->opcode = RTYPE_OP_CALL_EXTERN;
-    low->callee = graph->index;
-    for (int i = 0; i < graph->param_count; i++) {
-        const TypeExpr *type = decl && i < decl->param_count ? decl->params[i].type : NULL;
-        if (rtype_extern_repr(type, false) < 0) {
-            rtype_unsupported(scope, "an extern function parameter that is not int or float");
-            return;
-        }
-    }
-    if (rtype_extern_repr(decl ? decl->result : NULL, true) < 0)
-        rtype_unsupported(scope, "an extern function result that is not int, float or void");
 }
 
 /* An operation at or after the point where the annotator stopped flowing

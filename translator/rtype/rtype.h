@@ -55,8 +55,9 @@ extern const RtypeOpInfo rtype_op_info[RTYPE_OP__COUNT];
 typedef struct RtypeOp {
     RtypeOpcode opcode;
     int callee;    /* CALL_DIRECT / NEW init: the annotated function, or -1;
-                    * CALL_EXTERN: the extern's flow graph */
-    int type_id;   /* NEW, NEWTUPLE, ITER (items tuple), IS_INSTANCE: a GC type */
+                    * CALL_EXTERN: the extern's flow graph; TASK: the function
+                    * whose signature the task's invoker calls */
+    int type_id;   /* NEW, NEWTUPLE, ITER (items tuple), IS_INSTANCE, TASK: a GC type */
     int last_type; /* IS_INSTANCE / CAST: the end of the class's id range */
     int field;     /* GETFIELD / SETFIELD: word index; TUPLE_GET: item;
                     * RAISE_UNSET: the argument naming the local */

@@ -98,7 +98,8 @@ static void transform_block(TransformProgram *program, int func, int block) {
          * must survive the allocation too */
         bool reads_after_alloc = low->opcode == RTYPE_OP_NEWLIST ||
                                  low->opcode == RTYPE_OP_NEWTUPLE ||
-                                 low->opcode == RTYPE_OP_NEWDICT || low->opcode == RTYPE_OP_NEW;
+                                 low->opcode == RTYPE_OP_NEWDICT || low->opcode == RTYPE_OP_NEW ||
+                                 low->opcode == RTYPE_OP_TASK;
         if (reads_after_alloc)
             for (int a = 0; a < op->arg_count; a++)
                 transform_use(live, op->args[a]);
