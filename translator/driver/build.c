@@ -81,16 +81,313 @@ static char *build_format(const char *format, ...) {
     return text;
 }
 
+/* The C compiler and its diagnostics.
+ *
+ * Each compile writes its stderr to DIR/NAME.cc.log and, when it fails, its
+ * exit status to DIR/NAME.cc.status (the shell's `||` branch), so the files
+ * that failed are known after the parallel run.  The generated C names Kiln
+ * C positions through `#line` directives, one before each statement, so the
+ * compiler's own message points at the .kc file; to name the generated line
+ * as well, the failing file is compiled once more as a copy with its
+ * directives commented out (same lines, same numbers), and the nearest
+ * directive above the reported line gives the Kiln C line. */
+
+/* Why `path` cannot be run as the C compiler, or NULL when it can. */
+static const char *build_executable_problem(const char *path) {
+    struct stat info;
+    if (stat(path, &info) != 0) return "was not found";
+    if (S_ISDIR(info.st_mode)) return "is a folder";
+    if (access(path, X_OK) != 0) return "is not executable";
+    return NULL;
+}
+
+/* Whether `cc` names an executable file, as a path or through PATH (as the
+ * shell will look it up); reports why not. */
+static bool build_check_compiler(const char *cc) {
+    const char *problem = NULL;
+    if (strchr(cc, '/')) {
+        problem = build_executable_problem(cc);
+    } else {
+        problem = "was not found in PATH";
+        const char *path = getenv("PATH");
+        char *search = strdup(path ? path : "/usr/bin:/bin");
+        char *rest = search;
+        for (char *folder = strsep(&rest, ":"); folder && problem; folder = strsep(&rest, ":")) {
+            char *candidate = build_format("%s/%s", folder[0] ? folder : ".", cc);
+            if (!build_executable_problem(candidate)) problem = NULL;
+            free(candidate);
+        }
+        free(search);
+    }
+    if (problem)
+        fprintf(stderr, "kiln: error: the C compiler '%s' %s (name one with --cc=PATH)\n", cc,
+                problem);
+    return !problem;
+}
+
+/* Whether the VM can be written at `output`: not a folder, in a folder that
+ * exists and is writable; reports why not before anything is compiled. */
+static bool build_check_output(const char *output) {
+    const char *slash = strrchr(output, '/');
+    char *folder = slash == output ? strdup("/")
+                   : slash         ? strndup(output, (size_t)(slash - output))
+                                   : strdup(".");
+    struct stat info;
+    char *problem = NULL;
+    if (stat(output, &info) == 0 && S_ISDIR(info.st_mode))
+        problem = build_format("it is a folder");
+    else if (stat(folder, &info) != 0)
+        problem = build_format("the folder '%s' does not exist", folder);
+    else if (!S_ISDIR(info.st_mode))
+        problem = build_format("'%s' is not a folder", folder);
+    else if (access(folder, W_OK) != 0)
+        problem = build_format("the folder '%s' is not writable", folder);
+    if (problem) fprintf(stderr, "kiln: error: cannot write the VM to '%s': %s\n", output, problem);
+    free(problem);
+    free(folder);
+    return !problem;
+}
+
+/* A whole file as a NUL-terminated malloc'ed text; NULL when unreadable. */
+static char *build_read_text(const char *path) {
+    FILE *file = fopen(path, "rb");
+    if (!file) return NULL;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (!out) kiln_fatal("out of memory");
+    char chunk[8192];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, file)) > 0)
+        fwrite(chunk, 1, got, out);
+    fclose(out);
+    fclose(file);
+    return text;
+}
+
+/* Where line `number` (from 1) of `text` starts; NULL past the end. */
+static const char *build_line_start(const char *text, long number) {
+    const char *line = text;
+    for (long i = 1; i < number && line; i++) {
+        line = strchr(line, '\n');
+        if (line) line++;
+    }
+    return number >= 1 && line && *line ? line : NULL;
+}
+
+/* Prints line `number` of the file at `path` on its own, indented 4 spaces
+ * like the source lines of diagnostics (its own indentation dropped). */
+static void build_print_line(const char *path, long number) {
+    char *text = build_read_text(path);
+    const char *line = text ? build_line_start(text, number) : NULL;
+    if (line) {
+        line += strspn(line, " \t");
+        int length = (int)strcspn(line, "\r\n");
+        while (length > 0 && (line[length - 1] == ' ' || line[length - 1] == '\t'))
+            length--;
+        fprintf(stderr, "    %.*s\n", length, line);
+    }
+    free(text);
+}
+
+/* The first error message in a compiler's log: the first line that reports
+ * an error (compilers print "error:", linkers "undefined reference" and the
+ * like, before the driver's own "error:" summary), else its first line that
+ * is not blank; malloc'ed, NULL when the log is empty or missing.  Context
+ * lines such as "In function 'k3_report_error':" do not count. */
+static char *build_first_error(const char *log_path) {
+    static const char *const markers[] = {"error:", "undefined reference", "multiple definition",
+                                          "cannot find"};
+    char *log = build_read_text(log_path);
+    if (!log) return NULL;
+    const char *first = NULL, *found = NULL;
+    for (const char *line = log; *line && !found;) {
+        size_t length = strcspn(line, "\n");
+        if (!first && strspn(line, " \t\r") < length) first = line;
+        for (size_t i = 0; i < sizeof markers / sizeof markers[0] && !found; i++)
+            if (memmem(line, length, markers[i], strlen(markers[i]))) found = line;
+        line += length + (line[length] == '\n');
+    }
+    const char *chosen = found ? found : first;
+    char *message = chosen ? strndup(chosen, strcspn(chosen, "\r\n")) : NULL;
+    free(log);
+    return message;
+}
+
+/* Prints "  LABEL: MESSAGE".  When the build folder is a temporary one (gone
+ * when kiln exits), each "DIR/" in the message is dropped, so that it names
+ * the generated files by their bare names. */
+static void build_print_message(const char *label, const char *message, const char *dir,
+                                bool kept) {
+    fprintf(stderr, "  %s: ", label);
+    size_t dir_length = strlen(dir);
+    for (const char *cursor = message; *cursor;) {
+        if (!kept && strncmp(cursor, dir, dir_length) == 0 && cursor[dir_length] == '/') {
+            cursor += dir_length + 1;
+            continue;
+        }
+        fputc(*cursor++, stderr);
+    }
+    fputc('\n', stderr);
+}
+
+/* The file and line a compiler message starts with ("PATH:LINE:..."), the
+ * path malloc'ed; false when it names none. */
+static bool build_message_position(const char *message, char **path, long *line) {
+    for (const char *colon = strchr(message, ':'); colon; colon = strchr(colon + 1, ':')) {
+        size_t digits = strspn(colon + 1, "0123456789");
+        if (digits > 0 && colon[1 + digits] == ':') {
+            *path = strndup(message, (size_t)(colon - message));
+            *line = strtol(colon + 1, NULL, 10);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The Kiln C position of line `number` of generated `text`: that of the
+ * nearest `#line N "FILE"` above it (kiln writes one before each statement,
+ * so it is the statement's line); the path malloc'ed, false when no
+ * directive precedes the line. */
+static bool build_kiln_position(const char *text, long number, char **kc_path, long *kc_line) {
+    *kc_path = NULL;
+    const char *line = text;
+    for (long index = 1; index < number && line; index++) {
+        char *after = NULL;
+        long value = strncmp(line, "#line ", 6) == 0 ? strtol(line + 6, &after, 10) : 0;
+        if (after && after[0] == ' ' && after[1] == '"') {
+            free(*kc_path);
+            *kc_path = strndup(after + 2, strcspn(after + 2, "\"\r\n"));
+            *kc_line = value;
+        }
+        line = strchr(line, '\n');
+        if (line) line++;
+    }
+    return *kc_path != NULL;
+}
+
+/* Compiles a copy of DIR/NAME.c with its `#line` directives commented out
+ * (the same lines, so the same numbers), so that the compiler names
+ * generated lines; returns its first error message (malloc'ed) or NULL. */
+static char *build_unlined_error(const DriverOptions *options, const char *cc, const char *flags,
+                                 const char *dir, const char *name, const char *text) {
+    char *copy_path = build_format("%s/%s.unlined.c", dir, name);
+    char *log_path = build_format("%s/%s.unlined.log", dir, name);
+    char *message = NULL;
+    FILE *copy = fopen(copy_path, "w");
+    if (copy) {
+        for (const char *line = text; *line;) {
+            size_t length = strcspn(line, "\n");
+            if (strncmp(line, "#line ", 6) == 0) fputs("//", copy);
+            length += line[length] == '\n';
+            fwrite(line, 1, length, copy);
+            line += length;
+        }
+        fclose(copy);
+        /* the object goes nowhere: the link takes every object in DIR */
+        char *command =
+            build_format("'%s' %s -c '%s' -o /dev/null 2>'%s'", cc, flags, copy_path, log_path);
+        build_run_commands(&command, 1, 1, options->verbose);
+        free(command);
+        message = build_first_error(log_path);
+        unlink(log_path);
+    }
+    unlink(copy_path);
+    free(copy_path);
+    free(log_path);
+    return message;
+}
+
+/* Shows the generated line the compile of DIR/NAME.c failed on and the
+ * Kiln C line it comes from. */
+static void build_explain_compile(const DriverOptions *options, const char *cc, const char *flags,
+                                  const char *dir, const char *name) {
+    char *source_path = build_format("%s/%s.c", dir, name);
+    char *text = build_read_text(source_path);
+    char *message = text ? build_unlined_error(options, cc, flags, dir, name, text) : NULL;
+    char *position_path = NULL;
+    long generated_line = 0;
+    if (message && build_message_position(message, &position_path, &generated_line)) {
+        char *copy_name = build_format("%s.unlined.c", name);
+        size_t path_length = strlen(position_path), copy_length = strlen(copy_name);
+        bool in_copy = path_length >= copy_length &&
+                       strcmp(position_path + path_length - copy_length, copy_name) == 0;
+        free(copy_name);
+        /* an error in a header names that header, with no #line of its own */
+        const char *shown_path = in_copy ? source_path : position_path;
+        char *shown_text = in_copy ? NULL : build_read_text(position_path);
+        char *where = build_format("%s:%ld", shown_path, generated_line);
+        build_print_message("in the generated C", where, dir, options->keep_c);
+        build_print_line(shown_path, generated_line);
+        char *kc_path;
+        long kc_line;
+        const char *generated = in_copy ? text : shown_text;
+        if (generated && build_kiln_position(generated, generated_line, &kc_path, &kc_line)) {
+            fprintf(stderr, "  from the Kiln C: %s:%ld\n", kc_path, kc_line);
+            build_print_line(kc_path, kc_line);
+            free(kc_path);
+        }
+        free(where);
+        free(shown_text);
+    }
+    free(position_path);
+    free(message);
+    free(text);
+    free(source_path);
+}
+
+/* The name of generated file `index`, without ".c": kiln_data, then
+ * kiln_funcs_0, kiln_funcs_1, ... (backend_c's names). */
+static void build_source_name(int index, char *name, size_t size) {
+    if (index == 0)
+        snprintf(name, size, "kiln_data");
+    else
+        snprintf(name, size, "kiln_funcs_%d", index - 1);
+}
+
+static void build_print_keep_hint(const DriverOptions *options, const char *dir) {
+    if (options->keep_c)
+        fprintf(stderr, "  the generated C is in %s\n", dir);
+    else
+        fprintf(stderr, "  rerun with --keep-c DIR to keep the generated C\n");
+}
+
+/* Reports failed compiles: for the first generated file that failed (its
+ * status file exists), the compiler's first error, then the generated and
+ * the Kiln C line. */
+static void build_report_compile_failure(const DriverOptions *options, const char *cc,
+                                         const char *flags, const char *dir, int file_count,
+                                         int failures) {
+    fprintf(stderr, "kiln: error: the C compiler failed on generated code\n");
+    for (int i = 0; i < file_count; i++) {
+        char name[64];
+        build_source_name(i, name, sizeof name);
+        char *status_path = build_format("%s/%s.cc.status", dir, name);
+        char *status = build_read_text(status_path);
+        free(status_path);
+        if (!status) continue;
+        char *log_path = build_format("%s/%s.cc.log", dir, name);
+        char *message = build_first_error(log_path);
+        if (message)
+            build_print_message("the C compiler said", message, dir, options->keep_c);
+        else
+            fprintf(stderr, "  the C compiler printed nothing and exited with status %d\n",
+                    atoi(status));
+        build_explain_compile(options, cc, flags, dir, name);
+        free(message);
+        free(log_path);
+        free(status);
+        break;
+    }
+    if (failures > 1)
+        fprintf(stderr, "  (%d generated files failed; the first is shown)\n", failures);
+    build_print_keep_hint(options, dir);
+}
+
 static int build_compile(const DriverOptions *options, const char *dir, int file_count,
                          const char *output) {
     const char *cc = options->cc ? options->cc : "cc";
-    char *probe = build_format("command -v '%s' >/dev/null 2>&1", cc);
-    int found = system(probe);
-    free(probe);
-    if (found != 0) {
-        fprintf(stderr, "kiln: error: the C compiler '%s' was not found (use --cc=PATH)\n", cc);
-        return 1;
-    }
+    if (!build_check_compiler(cc) || !build_check_output(output)) return 1;
     /* a kiln built with the sanitizers (KILN_SANITIZE) links against a
      * kilnrt and stm_gc built with them: the VM needs them too */
     const char *sanitize =
@@ -102,32 +399,38 @@ static int build_compile(const DriverOptions *options, const char *dir, int file
     if (!commands) kiln_fatal("out of memory");
     for (int i = 0; i < file_count; i++) {
         char source[64];
-        if (i == 0)
-            snprintf(source, sizeof source, "kiln_data");
-        else
-            snprintf(source, sizeof source, "kiln_funcs_%d", i - 1);
-        commands[i] =
-            build_format("'%s' %s -c '%s/%s.c' -o '%s/%s.o'", cc, flags, dir, source, dir, source);
+        build_source_name(i, source, sizeof source);
+        char *status = build_format("%s/%s.cc.status", dir, source);
+        unlink(status); /* a kept folder may hold one from an earlier build */
+        free(status);
+        commands[i] = build_format("'%s' %s -c '%s/%s.c' -o '%s/%s.o' 2>'%s/%s.cc.log' || "
+                                   "{ echo $? >'%s/%s.cc.status'; exit 1; }",
+                                   cc, flags, dir, source, dir, source, dir, source, dir, source);
     }
-    free(flags);
     int failures = build_run_commands(commands, file_count, options->jobs, options->verbose);
     for (int i = 0; i < file_count; i++)
         free(commands[i]);
     free(commands);
     if (failures) {
-        fprintf(stderr,
-                "kiln: error: the C compiler failed on the generated code in %s (the "
-                "#line directives name the Kiln C lines; rerun with --keep-c DIR)\n",
-                dir);
+        build_report_compile_failure(options, cc, flags, dir, file_count, failures);
+        free(flags);
         return 1;
     }
-    char *link = build_format("'%s' %s '%s'/*.o '%s' '%s' -lm -lpthread -o '%s'", cc, sanitize, dir,
-                              KILN_RTLIB_LIBRARY, KILN_GC_LIBRARY, output);
+    free(flags);
+    char *link =
+        build_format("'%s' %s '%s'/*.o '%s' '%s' -lm -lpthread -o '%s' 2>'%s/kiln_link.log'", cc,
+                     sanitize, dir, KILN_RTLIB_LIBRARY, KILN_GC_LIBRARY, output, dir);
     char *link_command[] = {link};
     int link_failed = build_run_commands(link_command, 1, 1, options->verbose);
     free(link);
     if (link_failed) {
-        fprintf(stderr, "kiln: error: linking %s failed\n", output);
+        fprintf(stderr, "kiln: error: linking the VM failed\n");
+        char *log_path = build_format("%s/kiln_link.log", dir);
+        char *message = build_first_error(log_path);
+        if (message) build_print_message("the linker said", message, dir, options->keep_c);
+        free(message);
+        free(log_path);
+        build_print_keep_hint(options, dir);
         return 1;
     }
     return 0;

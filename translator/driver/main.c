@@ -29,7 +29,8 @@ static const char usage[] =
     "  -I DIR                 add DIR to the import search path\n"
     "  --verify               check the flow graphs' invariants (always on in debug builds)\n"
     "  --time                 print each stage's time\n"
-    "  --gc-stress            run: collect the interpreter heap at every safe point\n"
+    "  --gc-stress            run: collect the interpreter heap at every safe point;\n"
+    "                         build: the VM collects at every allocation\n"
     "  --help                 this text\n";
 
 /* Parses options up to the first non-option (the file); returns its index or -1. */
@@ -55,7 +56,11 @@ static int parse_options(int argc, const char **argv, int first, DriverOptions *
         else if (strncmp(option, "-O", 2) == 0 && option[2] >= '0' && option[2] <= '3' &&
                  !option[3])
             options->opt_level = option[2] - '0';
-        else if (strcmp(option, "--backend=c") == 0)
+        else if (strncmp(option, "-O", 2) == 0) {
+            fprintf(stderr, "kiln: error: unknown optimization level '%s' (use -O0 to -O3)\n",
+                    option);
+            return -1;
+        } else if (strcmp(option, "--backend=c") == 0)
             ; /* the only backend so far */
         else if (strcmp(option, "--keep-c") == 0 && index + 1 < argc)
             options->keep_c = argv[++index];
@@ -75,7 +80,11 @@ static int parse_options(int argc, const char **argv, int first, DriverOptions *
             options->stage = STAGE_TRANSFORM;
         else if (strcmp(option, "--stage=emit") == 0)
             options->stage = STAGE_EMIT;
-        else if (strcmp(option, "-I") == 0 && index + 1 < argc)
+        else if (strncmp(option, "--stage=", 8) == 0) {
+            fprintf(stderr, "kiln: error: unknown stage '%s' (use rtype, transform or emit)\n",
+                    option + 8);
+            return -1;
+        } else if (strcmp(option, "-I") == 0 && index + 1 < argc)
             paths[options->search_path_count++] = argv[++index];
         else if (strncmp(option, "-I", 2) == 0 && option[2])
             paths[options->search_path_count++] = option + 2;

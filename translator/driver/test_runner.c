@@ -6,7 +6,12 @@
  *   - expected stderr: NAME.err, else `// expect-stderr: TEXT` lines, else
  *     not compared;
  *   - expected exit status: `// expect-exit: N`, default 0;
- *   - arguments: `// args: A B C`.
+ *   - arguments: `// args: A B C`;
+ *   - `// build-args: ARGS` (ARGS may be empty) makes it a test of `kiln
+ *     build` instead: in every mode it runs once, as `kiln build NAME.kc -o
+ *     TMP/vm ARGS` (TMP a temporary folder; a later `-o` in ARGS wins), and
+ *     the build's stdout, stderr and exit status are compared; the VM, if
+ *     one is built, is not run.  tests/errors/build holds such tests.
  * Header lines are the comment lines at the top of the file.
  *
  * Modes (--mode=):
@@ -48,6 +53,7 @@ enum { TEST_TIME_LIMIT_SECONDS = 120 };
 
 typedef Vec(char) Buffer;
 typedef Vec(char *) PathVec;
+typedef Vec(char *) WordVec; /* arguments, each malloc'ed */
 
 typedef struct TestCase {
     char *path; /* as found */
@@ -57,7 +63,9 @@ typedef struct TestCase {
     bool has_expected_err;
     bool has_err_file; /* NAME.err exists: it wins over expect-stderr lines */
     int expected_exit;
-    Vec(char *) args;
+    WordVec args;
+    bool is_build;      /* a `// build-args:` line: the test is the build */
+    WordVec build_args; /* after `kiln build NAME.kc -o TMP/vm` */
 } TestCase;
 
 typedef enum TestMode { TEST_MODE_INTERP, TEST_MODE_C, TEST_MODE_C_STRESS, TEST_MODE_ALL } TestMode;
@@ -109,7 +117,16 @@ static char *sidecar_path(const char *path, const char *extension) {
     return result;
 }
 
-/* Reads the header comment lines: expect, expect-stderr, expect-exit, args. */
+/* Appends the blank-separated words of text[0..length) to `words`. */
+static void test_split_words(const char *text, size_t length, WordVec *words) {
+    char *copy = strndup(text, length);
+    for (char *word = strtok(copy, " \t"); word; word = strtok(NULL, " \t"))
+        vec_push(words, strdup(word));
+    free(copy);
+}
+
+/* Reads the header comment lines: expect, expect-stderr, expect-exit, args,
+ * build-args. */
 static void test_read_headers(TestCase *test, const Buffer *source) {
     const char *line = source->items;
     const char *end = source->items + source->count;
@@ -134,10 +151,10 @@ static void test_read_headers(TestCase *test, const Buffer *source) {
         } else if (strncmp(text, "expect-exit:", 12) == 0) {
             test->expected_exit = atoi(text + 12);
         } else if (strncmp(text, "args:", 5) == 0) {
-            char *copy = strndup(text + 5, length - 5);
-            for (char *word = strtok(copy, " \t"); word; word = strtok(NULL, " \t"))
-                vec_push(&test->args, strdup(word));
-            free(copy);
+            test_split_words(text + 5, length - 5, &test->args);
+        } else if (strncmp(text, "build-args:", 11) == 0) {
+            test->is_build = true;
+            test_split_words(text + 11, length - 11, &test->build_args);
         }
         line = stop + 1;
     }
@@ -168,6 +185,9 @@ static void test_free(TestCase *test) {
     for (int i = 0; i < test->args.count; i++)
         free(test->args.items[i]);
     vec_free(&test->args);
+    for (int i = 0; i < test->build_args.count; i++)
+        free(test->build_args.items[i]);
+    vec_free(&test->build_args);
 }
 
 /* Drains both pipes while the child runs, so neither can fill and block. */
@@ -383,6 +403,39 @@ static char *test_pending_reason(const char *path) {
     return reason;
 }
 
+/* The temporary folder the VMs go to, made on first use. */
+static const char *test_build_dir(TestRun *run) {
+    if (!run->build_dir) {
+        const char *tmp = getenv("TMPDIR");
+        run->build_dir = kiln_xmalloc(strlen(tmp ? tmp : "/tmp") + sizeof "/kiln-test-XXXXXX");
+        sprintf(run->build_dir, "%s/kiln-test-XXXXXX", tmp ? tmp : "/tmp");
+        if (!mkdtemp(run->build_dir))
+            kiln_fatal("cannot make a temporary folder: %s", strerror(errno));
+    }
+    return run->build_dir;
+}
+
+/* A `// build-args:` test: `kiln build NAME.kc -o TMP/vm ARGS` is the run. */
+static void test_run_build(TestRun *run, const TestCase *test) {
+    char vm[PATH_MAX];
+    snprintf(vm, sizeof vm, "%s/vm", test_build_dir(run));
+    const char **argv = calloc((size_t)test->build_args.count + 6, sizeof(char *));
+    int count = 0;
+    argv[count++] = run->self;
+    argv[count++] = "build";
+    argv[count++] = test_base_name(test->path);
+    argv[count++] = "-o";
+    argv[count++] = vm;
+    for (int i = 0; i < test->build_args.count; i++)
+        argv[count++] = test->build_args.items[i];
+    TestOutcome outcome;
+    test_spawn(test->path, run->self, argv, false, &outcome);
+    test_judge(run, test, "build", &outcome);
+    test_outcome_free(&outcome);
+    free(argv);
+    unlink(vm);
+}
+
 static void test_run_translated(TestRun *run, const TestCase *test, bool plain, bool stress) {
     char *reason = test_pending_reason(test->path);
     if (reason) {
@@ -392,7 +445,7 @@ static void test_run_translated(TestRun *run, const TestCase *test, bool plain, 
         return;
     }
     char vm[PATH_MAX];
-    snprintf(vm, sizeof vm, "%s/vm", run->build_dir);
+    snprintf(vm, sizeof vm, "%s/vm", test_build_dir(run));
     TestOutcome outcome;
     bool built = test_build_vm(run, test, vm, &outcome);
     if (!built) {
@@ -421,6 +474,11 @@ static void test_run_one(TestRun *run, const char *path) {
         fprintf(stdout, "FAIL %s: cannot read it\n", path);
         run->failed++;
         vec_push(&run->failures, strdup(path));
+        test_free(&test);
+        return;
+    }
+    if (test.is_build) {
+        test_run_build(run, &test); /* the same build in every mode */
         test_free(&test);
         return;
     }
@@ -513,13 +571,6 @@ int driver_test(int argc, const char **argv, const char *self) {
     if (argc == 0 || paths.count == 0) {
         fprintf(stderr, "kiln: error: 'kiln test' needs a .kc file or a folder that holds some\n");
         return 2;
-    }
-    if (run.mode != TEST_MODE_INTERP) {
-        const char *tmp = getenv("TMPDIR");
-        run.build_dir = kiln_xmalloc(strlen(tmp ? tmp : "/tmp") + sizeof "/kiln-test-XXXXXX");
-        sprintf(run.build_dir, "%s/kiln-test-XXXXXX", tmp ? tmp : "/tmp");
-        if (!mkdtemp(run.build_dir))
-            kiln_fatal("cannot make a temporary folder: %s", strerror(errno));
     }
     for (int i = 0; i < paths.count; i++) {
         if (paths.items[i])
