@@ -387,31 +387,46 @@ void c_emit_item(CEmitter *emitter, const FlowOp *op) {
     }
 }
 
+/* A field read that can find no value: a reference field whose type says
+ * it is never null is null, or a scalar field's "assigned" bit is clear. */
+static void c_emit_unset_field_check(CEmitter *emitter, const FlowOp *op, const RtypeField *field) {
+    char condition[96], raise[200];
+    const Ann *object = c_ann(emitter, op->args[0]);
+    const FlowClass *cls = &emitter->flow->classes[object->class_index];
+    int index = c_low(emitter)->field;
+    /* the message names the class that declares the field */
+    while (cls->base >= 0 && emitter->flow->classes[cls->base].field_count > index)
+        cls = &emitter->flow->classes[cls->base];
+    if (field->assigned_word >= 0)
+        snprintf(condition, sizeof condition, "!(((int64_t *)v%d)[%d] & INT64_C(1) << %d)",
+                 op->args[0].index, field->assigned_word, field->assigned_bit);
+    else
+        snprintf(condition, sizeof condition, "!v%d", op->result);
+    snprintf(raise, sizeof raise,
+             "rt_raise(th, RT_ERR_NULL, \"field '%s.%s' read before assignment\")", cls->name,
+             op->name);
+    c_emit_check(emitter, condition, raise);
+}
+
 static void c_emit_field(CEmitter *emitter, const FlowOp *op) {
     const RtypeOp *low = c_low(emitter);
+    const Ann *object = c_ann(emitter, op->args[0]);
+    const RtypeField *field = &emitter->rtype->classes[object->class_index].fields[low->field];
     char what[160];
     bool get = low->opcode == RTYPE_OP_GETFIELD;
     snprintf(what, sizeof what, get ? "cannot read '%s' of null" : "cannot assign '%s' of null",
              op->name);
     c_emit_null_check(emitter, op, what);
     if (get) {
+        bool tracked = field->assigned_word >= 0;
+        if (tracked) c_emit_unset_field_check(emitter, op, field);
         fputs("    ", OUT);
         c_result(emitter, op);
         fputs(c_from_word(emitter, op), OUT);
         fputs("((int64_t *)", OUT);
         c_arg(emitter, op, 0);
-        fprintf(OUT, ")[%d]);\n", low->field + 1);
-        if (low->raises && !low->nullable) {
-            char condition[64], raise[200];
-            snprintf(condition, sizeof condition, "!v%d", op->result);
-            const FlowClass *cls = NULL;
-            const Ann *object = c_ann(emitter, op->args[0]);
-            cls = &emitter->flow->classes[object->class_index];
-            snprintf(raise, sizeof raise,
-                     "rt_raise(th, RT_ERR_NULL, \"field '%s.%s' read before assignment\")",
-                     cls->name, op->name);
-            c_emit_check(emitter, condition, raise);
-        }
+        fprintf(OUT, ")[%d]);\n", field->word);
+        if (!tracked && low->raises && !low->nullable) c_emit_unset_field_check(emitter, op, field);
         return;
     }
     fputs("    ", OUT);
@@ -422,9 +437,14 @@ static void c_emit_field(CEmitter *emitter, const FlowOp *op) {
     }
     fputs("((int64_t *)", OUT);
     c_arg(emitter, op, 0);
-    fprintf(OUT, ")[%d] = ", low->field + 1);
+    fprintf(OUT, ")[%d] = ", field->word);
     c_emit_word(emitter, op->args[1]);
     fputs(";\n", OUT);
+    if (field->assigned_word >= 0) {
+        fputs("    ((int64_t *)", OUT);
+        c_arg(emitter, op, 0);
+        fprintf(OUT, ")[%d] |= INT64_C(1) << %d;\n", field->assigned_word, field->assigned_bit);
+    }
 }
 
 /* A field annotated `str` starts at "" (the other zeros are all-zero
@@ -434,7 +454,8 @@ static void c_emit_field_zeros(CEmitter *emitter, const FlowOp *op) {
     for (int field = 0; field < cls->field_count; field++) {
         const TypeExpr *type = cls->fields[field].type;
         if (!type || type->kind != TYPE_NAMED || strcmp(type->name, "str") != 0) continue;
-        fprintf(OUT, "((int64_t *)v%d)[%d] = rt_word_of_ref(&kstr_%d); ", op->result, field + 1,
+        fprintf(OUT, "((int64_t *)v%d)[%d] = rt_word_of_ref(&kstr_%d); ", op->result,
+                emitter->rtype->classes[op->aux].fields[field].word,
                 c_string_const(emitter, "", 0));
     }
 }

@@ -93,17 +93,48 @@ int rtype_tuple_type(RtypeProgram *program, const Ann *ann) {
 
 /* ---- classes and vtables ----------------------------------------------- */
 
+/* The words of class_index: its base's words, then its own fields, then,
+ * when some of its own fields have no annotation and a scalar type, one
+ * word of "assigned" bits for them (an int has no null to mark "no value
+ * yet").  A field's word is therefore the same in every subclass. */
+static void rtype_layout_fields(RtypeProgram *program, int class_index) {
+    const FlowClass *cls = &program->flow->classes[class_index];
+    RtypeClass *info = &program->classes[class_index];
+    info->fields =
+        arena_alloc(&program->arena, sizeof(RtypeField) * (size_t)(cls->field_count + 1));
+    int inherited = 0, words = 1;
+    if (cls->base >= 0) {
+        const RtypeClass *base = &program->classes[cls->base];
+        inherited = program->flow->classes[cls->base].field_count;
+        memcpy(info->fields, base->fields, sizeof(RtypeField) * (size_t)inherited);
+        words = base->words;
+    }
+    int unset_tracked = 0;
+    for (int f = inherited; f < cls->field_count; f++) {
+        bool scalar = rtype_repr_of(ann_field(program->annotator, class_index, f)) != RTYPE_REF;
+        info->fields[f] = (RtypeField){words++, -1, 0};
+        if (!cls->fields[f].type && scalar && unset_tracked < 64)
+            info->fields[f].assigned_bit = unset_tracked++;
+        else
+            info->fields[f].assigned_bit = -1;
+    }
+    for (int f = inherited; f < cls->field_count && unset_tracked; f++)
+        if (info->fields[f].assigned_bit >= 0) info->fields[f].assigned_word = words;
+    if (unset_tracked) words++;
+    info->words = words;
+    info->size = 8 * words < 16 ? 16 : 8 * words;
+}
+
 static int rtype_number_classes(RtypeProgram *program, int class_index, int next) {
     const FlowProgram *flow = program->flow;
     RtypeClass *info = &program->classes[class_index];
+    rtype_layout_fields(program, class_index);
     info->type_id = program->first_type_id + next;
     program->type_class[next] = class_index;
     next++;
     for (int i = 0; i < flow->class_count; i++)
         if (flow->classes[i].base == class_index) next = rtype_number_classes(program, i, next);
     info->last_type_id = program->first_type_id + next - 1;
-    info->size = (int)(8 + 8 * flow->classes[class_index].field_count);
-    if (info->size < 16) info->size = 16;
     return next;
 }
 
@@ -424,6 +455,9 @@ static void rtype_lower_attr(RtypeScope *scope, RtypeOp *low) {
             rtype_repr_of(ann_var(program->annotator, scope->func, op->result)) == RTYPE_REF &&
             !ann_var(program->annotator, scope->func, op->result)->nullable)
             low->raises = true;
+        if (op->opcode == FLOW_OP_GETATTR &&
+            program->classes[object->class_index].fields[field].assigned_word >= 0)
+            low->raises = true;
         return;
     }
     low->opcode = RTYPE_OP_BIND_METHOD;
@@ -493,31 +527,6 @@ static void rtype_lower_aggregate(RtypeScope *scope, RtypeOp *low) {
         break;
     }
     default: break;
-    }
-}
-
-/* An operation at or after the point where the annotator stopped flowing
- * through its block: the first one raises NullError when it reads a local
- * never assigned (as the graph interpreter does), else it cannot run. */
-static void rtype_lower_stopped(RtypeScope *scope, RtypeOp *low, bool first) {
-    *low = (RtypeOp){RTYPE_OP_NOP, -1, 0, 0, 0, -1, -1, -1, false, false};
-    if (!first) return;
-    low->opcode = RTYPE_OP_UNREACHABLE;
-    for (int i = 0; i < scope->op->arg_count; i++) {
-        FlowValue arg = scope->op->args[i];
-        /* a local never assigned reaches here as the undefined constant, or
-         * through links as a named variable that no path gives a type */
-        bool unset = arg.kind == FLOW_VALUE_CONST
-                         ? scope->graph->consts[arg.index].kind == FLOW_CONST_UNDEF
-                         : arg.kind == FLOW_VALUE_VAR && scope->graph->vars[arg.index].name &&
-                               ann_var(scope->program->annotator, scope->func, arg.index)->kind ==
-                                   ANN_BOTTOM;
-        if (unset) {
-            low->opcode = RTYPE_OP_RAISE_UNSET;
-            low->raises = true;
-            low->field = i; /* the argument that names the local */
-            return;
-        }
     }
 }
 
@@ -606,6 +615,36 @@ static void rtype_lower_op(RtypeScope *scope, RtypeOp *low) {
     case FLOW_OP_WE_ARE_JITTED: low->opcode = RTYPE_OP_COPY; return;
     default: low->opcode = RTYPE_OP_NOP; return;
     }
+}
+
+/* An operation at or after the point where the annotator stopped flowing
+ * through its block.  The first one stopped it: either it reads a local
+ * never assigned (it raises NullError naming it, as the graph interpreter
+ * does) or a value no path computes (it cannot run), or it runs but never
+ * completes normally (a call that always raises: lowered as usual).  The
+ * operations after it never run. */
+static void rtype_lower_stopped(RtypeScope *scope, RtypeOp *low, bool first) {
+    *low = (RtypeOp){RTYPE_OP_NOP, -1, 0, 0, 0, -1, -1, -1, false, false};
+    if (!first) return;
+    for (int i = 0; i < scope->op->arg_count; i++) {
+        FlowValue arg = scope->op->args[i];
+        bool bottom =
+            arg.kind == FLOW_VALUE_VAR &&
+            ann_var(scope->program->annotator, scope->func, arg.index)->kind == ANN_BOTTOM;
+        /* a local never assigned reaches here as the undefined constant, or
+         * through links as a named variable that no path gives a type */
+        bool unset = arg.kind == FLOW_VALUE_CONST
+                         ? scope->graph->consts[arg.index].kind == FLOW_CONST_UNDEF
+                         : bottom && scope->graph->vars[arg.index].name;
+        if (unset) {
+            low->opcode = RTYPE_OP_RAISE_UNSET;
+            low->raises = true;
+            low->field = i; /* the argument that names the local */
+            return;
+        }
+        if (bottom) low->opcode = RTYPE_OP_UNREACHABLE;
+    }
+    if (low->opcode != RTYPE_OP_UNREACHABLE) rtype_lower_op(scope, low);
 }
 
 static void rtype_function(RtypeProgram *program, int func) {

@@ -59,7 +59,8 @@ typedef struct RtypeOp {
                     * whose signature the task's invoker calls */
     int type_id;   /* NEW, NEWTUPLE, ITER (items tuple), IS_INSTANCE, TASK: a GC type */
     int last_type; /* IS_INSTANCE / CAST: the end of the class's id range */
-    int field;     /* GETFIELD / SETFIELD: word index; TUPLE_GET: item;
+    int field;     /* GETFIELD / SETFIELD: the FlowClass field index (its
+                    * word: RtypeClass.fields); TUPLE_GET: item;
                     * RAISE_UNSET: the argument naming the local */
     int valtype;   /* generic operations: RtValType index of the operand; -1 none */
     int valtype2;  /* a second descriptor (dict values, str() of args) */
@@ -78,10 +79,20 @@ typedef struct RtypeFunc {
     bool can_collect; /* set by the transform stage */
 } RtypeFunc;
 
+/* Where a field lives in its instances (the same in every subclass). */
+typedef struct RtypeField {
+    int word;          /* word index from the header (which is word 0) */
+    int assigned_word; /* a field with no annotation and a scalar type: the
+                        * word of its "assigned" bit; else -1 */
+    int assigned_bit;
+} RtypeField;
+
 typedef struct RtypeClass {
-    int type_id;      /* 0 when no instance can exist (not reached) */
-    int last_type_id; /* last id of the subtree */
-    int size;         /* bytes */
+    int type_id;         /* 0 when no instance can exist (not reached) */
+    int last_type_id;    /* last id of the subtree */
+    int words;           /* header and fields: size / 8 before rounding up to 16 */
+    int size;            /* bytes */
+    RtypeField *fields;  /* per field of the FlowClass, inherited ones first */
 } RtypeClass;
 
 typedef struct RtypeTuple {
