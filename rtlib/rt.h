@@ -182,6 +182,7 @@ typedef struct RtProgramInfo {
     void (*init)(GcThread *thread);
     /* Calls main; returns its exit status, raising like any function. */
     int64_t (*main)(GcThread *thread, RtList *args);
+    bool gc_stress; /* built with --gc-stress: a minor collection at every allocation */
 } RtProgramInfo;
 
 typedef struct RtTraceEntry {

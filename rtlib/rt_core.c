@@ -152,7 +152,11 @@ void rt_task_run(GcThread *thread) {
 }
 
 int rt_main(int argc, char **argv, const RtProgramInfo *program) {
-    GcHeap *heap = gc_heap_create(NULL);
+    GcConfig config;
+    gc_config_default(&config);
+    gc_config_from_env(&config);
+    if (program->gc_stress) config.stress = true;
+    GcHeap *heap = gc_heap_create(&config);
     uint32_t first = gc_heap_register_types(heap, rt_types, RT_TYPE__COUNT - 1);
     uint32_t program_first = gc_heap_register_types(heap, program->types, program->type_count);
     if (first != 1 || program_first != RT_TYPE__COUNT) {

@@ -30,6 +30,7 @@ typedef struct BackendCOptions {
     const char *dir; /* where the files go (must exist) */
     int file_count;  /* functions are split over this many .c files (>= 1) */
     bool line_directives;
+    bool gc_stress; /* the VM collects at every allocation (kiln build --gc-stress) */
 } BackendCOptions;
 
 /* Writes the files; returns the number of .c files written (their names

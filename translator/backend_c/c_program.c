@@ -95,7 +95,7 @@ static void c_emit_type_table(FILE *out, const RtypeProgram *rtype) {
         if (cls >= 0) {
             for (int f = 0; f < flow->classes[cls].field_count; f++)
                 if (rtype_repr_of(ann_field(rtype->annotator, cls, f)) == RTYPE_REF)
-                    fprintf(out, ", %d", 8 + 8 * f);
+                    fprintf(out, ", %d", 8 * rtype->classes[cls].fields[f].word);
         } else {
             for (int i = 0; i < rtype->tuples.count; i++) {
                 const RtypeTuple *tuple = &rtype->tuples.items[i];
@@ -204,10 +204,15 @@ static void c_prebuilt_object(CPrebuilt *state, InterpValue value, const Ann *an
         fprintf(out, "    fr[%d] = gc_alloc(th, %d, %d);\n", slot, rtype->classes[cls].type_id,
                 rtype->classes[cls].size);
         for (size_t i = 0; i < length; i++) {
-            c_prebuilt_value(state, interp_value_item(value, i),
-                             ann_field(rtype->annotator, cls, (int)i), expr, sizeof expr);
-            fprintf(out, "    gc_write_barrier(th, fr[%d]); ((int64_t *)fr[%d])[%zu] = %s;\n", slot,
-                    slot, i + 1, expr);
+            const RtypeField *field = &rtype->classes[cls].fields[i];
+            bool unset =
+                c_prebuilt_value(state, interp_value_item(value, i),
+                                 ann_field(rtype->annotator, cls, (int)i), expr, sizeof expr) < 0;
+            fprintf(out, "    gc_write_barrier(th, fr[%d]); ((int64_t *)fr[%d])[%d] = %s;\n", slot,
+                    slot, field->word, expr);
+            if (field->assigned_word >= 0 && !unset)
+                fprintf(out, "    ((int64_t *)fr[%d])[%d] |= INT64_C(1) << %d;\n", slot,
+                        field->assigned_word, field->assigned_bit);
         }
     } else if (kind == INTERP_VALUE_TUPLE && ann && ann->kind == ANN_TUPLE) {
         fprintf(out, "    fr[%d] = rt_alloc_tuple(th, %d, %zu);\n", slot,
@@ -326,7 +331,7 @@ static void c_emit_globals(FILE *out, const RtypeProgram *rtype, Interp *interp)
     fputs("NULL};\n", out);
 }
 
-static void c_emit_entry(FILE *out, const RtypeProgram *rtype) {
+static void c_emit_entry(FILE *out, const RtypeProgram *rtype, bool gc_stress) {
     const FlowProgram *flow = rtype->flow;
     int main_func = rtype->main_func;
     const RtypeFunc *info = &rtype->funcs[main_func];
@@ -348,8 +353,8 @@ static void c_emit_entry(FILE *out, const RtypeProgram *rtype) {
     }
     fprintf(out,
             "},\n    %d,\n    kiln_files,\n    kiln_roots, sizeof kiln_roots / sizeof "
-            "kiln_roots[0] - 1,\n    kiln_init,\n    kiln_main,\n};\n",
-            rtype->classes[flow->exception_class].size);
+            "kiln_roots[0] - 1,\n    kiln_init,\n    kiln_main,\n    %s,\n};\n",
+            rtype->classes[flow->exception_class].size, gc_stress ? "true" : "false");
     fputs("int main(int argc, char **argv) {\n    return rt_main(argc, argv, &kiln_program);\n}\n",
           out);
 }
@@ -413,7 +418,7 @@ int backend_c_emit(TransformProgram *program, Interp *interp, const BackendCOpti
     c_emit_valtypes(data, rtype);
     c_emit_type_table(data, rtype);
     c_emit_files_table(data, diag);
-    c_emit_entry(data, rtype);
+    c_emit_entry(data, rtype, options->gc_stress);
     fclose(data);
     FILE *header = c_open(diag, options->dir, "kiln_program.h");
     if (!header) return -1;

@@ -470,7 +470,8 @@ static int build_translate(DriverSession *session, const DriverOptions *options,
             return 1;
         }
     }
-    BackendCOptions backend = {dir, options->jobs > 1 ? options->jobs * 2 : 2, true};
+    BackendCOptions backend = {dir, options->jobs > 1 ? options->jobs * 2 : 2, true,
+                               options->gc_stress};
     int files = backend_c_emit(transform, interp, &backend);
     build_time(options, "emit", &started);
     int status = files < 0 ? 1 : 0;
