@@ -46,6 +46,12 @@ static void c_emit_len(CEmitter *emitter, const FlowOp *op) {
                           : kind == ANN_DICT    ? "RT_KIND_DICT"
                           : kind == ANN_BUILDER ? "RT_KIND_BUILDER"
                                                 : "RT_KIND_VIEW";
+    if (kind == ANN_STR && ann && !ann->nullable) {
+        fputs("((RtStr *)", OUT);
+        c_arg(emitter, op, 0);
+        fputs(")->length;\n", OUT);
+        return;
+    }
     if (kind == ANN_LIST) {
         fputs("((RtList *)", OUT);
         c_arg(emitter, op, 0);

@@ -20,13 +20,13 @@ static bool transform_call_flag(const RtypeProgram *rtype, const RtypeOp *low, b
                 (collect ? rtype->funcs[func].can_collect : rtype->funcs[func].can_raise))
                 return true;
         }
-        return low->nullable;
+        return !collect && low->nullable; /* NullError: raising only */
     }
     if (low->opcode == RTYPE_OP_NEW) {
         if (collect) return true;
         return low->callee >= 0 && rtype->funcs[low->callee].can_raise;
     }
-    return collect ? rtype_op_info[low->opcode].collects || low->raises : low->raises;
+    return collect ? rtype_op_info[low->opcode].collects : low->raises;
 }
 
 static bool transform_op_raises(const RtypeProgram *rtype, const RtypeOp *low) {
@@ -34,8 +34,17 @@ static bool transform_op_raises(const RtypeProgram *rtype, const RtypeOp *low) {
     return raises || (low->nullable && low->opcode == RTYPE_OP_CALL_DIRECT);
 }
 
+/* Whether the operation can collect and then complete normally.  Raising
+ * allocates the exception too, but then control leaves through the
+ * exception path, which only needs what the exception link passes. */
 static bool transform_op_collects(const RtypeProgram *rtype, const RtypeOp *low) {
-    return transform_call_flag(rtype, low, true) || transform_op_raises(rtype, low);
+    return transform_call_flag(rtype, low, true);
+}
+
+/* The operation is the last of a block whose exception link catches what
+ * it raises in this function. */
+static bool transform_caught_here(const FlowBlock *block, int op_index) {
+    return block->exit_kind == FLOW_EXIT_RAISES && op_index == block->op_count - 1;
 }
 
 /* Starts from "nothing raises or collects" and grows to the fixpoint. */
@@ -53,8 +62,12 @@ static void transform_fixpoint(RtypeProgram *rtype) {
                     raises = true;
                 for (int i = 0; i < flow_block->op_count; i++) {
                     const RtypeOp *low = &info->ops[block][i];
-                    raises = raises || transform_op_raises(rtype, low);
-                    collects = collects || transform_op_collects(rtype, low);
+                    bool op_raises = transform_op_raises(rtype, low);
+                    raises = raises || op_raises;
+                    /* a caught exception was allocated, and then the
+                     * function may return normally */
+                    collects = collects || transform_op_collects(rtype, low) ||
+                               (op_raises && transform_caught_here(flow_block, i));
                 }
             }
             if (raises != info->can_raise || collects != info->can_collect) {
@@ -79,6 +92,7 @@ static void transform_block(TransformProgram *program, int func, int block) {
         arena_alloc(&program->arena, sizeof(TransformOp) * (size_t)(flow_block->op_count + 1));
     program->ops[func][block] = ops;
     bool *live = calloc((size_t)graph->var_count + 1, 1);
+    bool *caught = calloc((size_t)graph->var_count + 1, 1);
     for (int e = 0; e < flow_block->exit_count; e++)
         for (int a = 0; a < flow_block->exits[e].arg_count; a++)
             transform_use(live, flow_block->exits[e].args[a]);
@@ -103,13 +117,25 @@ static void transform_block(TransformProgram *program, int func, int block) {
         if (reads_after_alloc)
             for (int a = 0; a < op->arg_count; a++)
                 transform_use(live, op->args[a]);
-        if (decision->collects) {
-            int count = 0;
-            for (int var = 0; var < graph->var_count; var++)
-                if (live[var] && info->reprs[var] == RTYPE_REF) count++;
+        /* what must survive a collection: everything live after the
+         * operation when it can collect and complete; when it can only
+         * collect by raising, what its exception link passes to a handler
+         * here (an exception that leaves the function needs nothing) */
+        bool *keep = live;
+        if (!decision->collects) {
+            memset(caught, 0, (size_t)graph->var_count + 1);
+            if (decision->raises && transform_caught_here(flow_block, i))
+                for (int a = 0; a < flow_block->exits[1].arg_count; a++)
+                    transform_use(caught, flow_block->exits[1].args[a]);
+            keep = caught;
+        }
+        int count = 0;
+        for (int var = 0; var < graph->var_count; var++)
+            if (keep[var] && info->reprs[var] == RTYPE_REF) count++;
+        if (count) {
             decision->spill = arena_alloc(&program->arena, sizeof(int) * (size_t)(count + 1));
             for (int var = 0; var < graph->var_count; var++)
-                if (live[var] && info->reprs[var] == RTYPE_REF)
+                if (keep[var] && info->reprs[var] == RTYPE_REF)
                     decision->spill[decision->spill_count++] = var;
             program->spilled_refs += count;
         }
@@ -117,6 +143,7 @@ static void transform_block(TransformProgram *program, int func, int block) {
             transform_use(live, op->args[a]);
     }
     free(live);
+    free(caught);
     /* forward: objects allocated since the last collecting operation */
     bool *young = calloc((size_t)graph->var_count + 1, 1);
     for (int i = 0; i < flow_block->op_count; i++) {

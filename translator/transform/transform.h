@@ -9,12 +9,16 @@
  *     operation that can raise is followed by a test of the exception in
  *     flight and a jump to its exception link (the last operation of an
  *     EXIT_RAISES block) or out of the function, adding a traceback entry;
- *   - GC: whether each operation can collect (allocates, or calls a
- *     function that can collect, or raises: raising allocates the
- *     exception); for such an operation, the references live after it
- *     (block-local liveness: values cross blocks only through links) that
- *     must be pushed on the shadow stack before it and reloaded after it;
- *     allocation itself is the inline nursery bump of gc_alloc;
+ *   - GC: whether each operation can collect and then complete normally
+ *     (it allocates, or calls a function that can; a function that catches
+ *     an exception can, since raising allocates the exception); for such an
+ *     operation, the references live after it (block-local liveness: values
+ *     cross blocks only through links) that must be pushed on the shadow
+ *     stack before it and reloaded after it.  An operation that collects
+ *     only by raising spills just the references its exception link passes
+ *     to a handler in the same function, and nothing when the exception
+ *     leaves the function; allocation itself is the inline nursery bump of
+ *     gc_alloc;
  *   - write barriers: a store of a reference into an object needs one
  *     unless the object was allocated in the same block with no operation
  *     that can collect in between (it is young).
