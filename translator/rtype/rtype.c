@@ -82,11 +82,17 @@ int rtype_tuple_type(RtypeProgram *program, const Ann *ann) {
     uint64_t mask = 0;
     for (int i = 0; i < ann->item_count && i < 64; i++)
         if (rtype_repr_of(ann->items[i]) == RTYPE_REF) mask |= (uint64_t)1 << i;
+    bool *refs = arena_alloc(&program->arena, (size_t)ann->item_count + 1);
+    for (int i = 0; i < ann->item_count; i++)
+        refs[i] = rtype_repr_of(ann->items[i]) == RTYPE_REF;
     for (int i = 0; i < program->tuples.count; i++) {
         RtypeTuple *tuple = &program->tuples.items[i];
-        if (tuple->count == ann->item_count && tuple->ref_mask == mask) return tuple->type_id;
+        if (tuple->count == ann->item_count && tuple->ref_mask == mask &&
+            memcmp(tuple->refs, refs, (size_t)tuple->count) == 0)
+            return tuple->type_id;
     }
-    RtypeTuple tuple = {ann->item_count, mask, program->first_type_id + program->type_count++};
+    RtypeTuple tuple = {ann->item_count, mask, refs,
+                        program->first_type_id + program->type_count++};
     vec_push(&program->tuples, tuple);
     return tuple.type_id;
 }

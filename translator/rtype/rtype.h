@@ -88,16 +88,17 @@ typedef struct RtypeField {
 } RtypeField;
 
 typedef struct RtypeClass {
-    int type_id;         /* 0 when no instance can exist (not reached) */
-    int last_type_id;    /* last id of the subtree */
-    int words;           /* header and fields: size / 8 before rounding up to 16 */
-    int size;            /* bytes */
-    RtypeField *fields;  /* per field of the FlowClass, inherited ones first */
+    int type_id;        /* every class has one, reached or not */
+    int last_type_id;   /* last id of the subtree */
+    int words;          /* header and fields: size / 8 before rounding up to 16 */
+    int size;           /* bytes */
+    RtypeField *fields; /* per field of the FlowClass, inherited ones first */
 } RtypeClass;
 
 typedef struct RtypeTuple {
     int count;
-    uint64_t ref_mask;
+    uint64_t ref_mask; /* the references among the first 64 items (dumps) */
+    bool *refs;        /* per item: a reference */
     int type_id;
 } RtypeTuple;
 
@@ -126,7 +127,7 @@ typedef struct RtypeProgram {
     RtypeFunc *funcs; /* per annotated function */
     int func_count;
     RtypeClass *classes; /* per class */
-    int *type_class;     /* per program type (id - first): class index or -1 */
+    int *type_class;     /* per class type (id - first < class_count): its class */
     int first_type_id;   /* RT_TYPE__COUNT of rtlib */
     int type_count;      /* program types: classes, then tuples */
     Vec(RtypeTuple) tuples;

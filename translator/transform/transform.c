@@ -57,6 +57,8 @@ static void transform_fixpoint(RtypeProgram *rtype) {
             bool raises = false, collects = false;
             for (int block = 0; block < info->graph->block_count; block++) {
                 const FlowBlock *flow_block = &info->graph->blocks[block];
+                /* a block the annotator proved unreachable never runs */
+                if (!ann_block_reached(rtype->annotator, func, block)) continue;
                 if (flow_block->exit_kind == FLOW_EXIT_GOTO && flow_block->exit_count > 0 &&
                     flow_block->exits[0].target == info->graph->except_block)
                     raises = true;
