@@ -11,8 +11,10 @@
  * tests) and the graph interpreter that ran the global initializers (their
  * values become the VM's prebuilt globals).  Produces readable C with
  * `#line` directives naming the .kc source, so that gdb, perf and the
- * sanitizers show Kiln C lines; strings constants are static prebuilt
- * objects (GC_PREBUILT_HEADER).  Breaks: nothing.
+ * sanitizers show Kiln C lines; string constants and the objects the
+ * globals hold are static prebuilt objects (GC_PREBUILT_HEADER), except
+ * dicts and string builders, which kiln_init builds at start-up
+ * (c_prebuilt.c).  Breaks: nothing.
  *
  * Generated conventions: every function takes the GcThread first; ints,
  * bools, chars and void are int64_t, floats double, references void *;

@@ -37,6 +37,9 @@ void c_emit_prototype(FILE *out, const RtypeProgram *rtype, int func);
 int c_string_const(CEmitter *emitter, const char *bytes, int length);
 void c_emit_string_consts(FILE *out, const CEmitter *emitter);
 void c_emit_line(CEmitter *emitter, SrcPos pos);
+/* c_prebuilt.c: the globals, their prebuilt objects as static data, and
+ * kiln_init */
+void c_emit_globals(FILE *out, RtypeProgram *rtype, Interp *interp);
 /* c_ops.c */
 void c_emit_op(CEmitter *emitter, const FlowOp *op);
 void c_emit_task_invokers(CEmitter *emitter);
