@@ -218,9 +218,10 @@ typedef struct GcThread {
 #ifdef KILN_STM
     /* The fields of the STM fast paths (stm.h explains each). */
     GcHeader stm_owner;                     /* (slot + 1) << GC_STM_OWNER_SHIFT */
+    GcHeader stm_read_mask;                 /* GC_STM_OWNER_MASK; 0 in serial mode */
+    GcHeader stm_read_owner;                /* stm_owner; 0 in serial mode */
     uint64_t stm_reader_bit;                /* 1 << slot, this thread's bit in every orec */
-    _Atomic uint64_t *stm_orecs;            /* the heap's orec table (one word in serial mode) */
-    uintptr_t stm_orec_mask;                /* its size - 1 (0 in serial mode) */
+    _Atomic uint64_t *stm_orecs;            /* the heap's orec table */
     int64_t stm_budget;                     /* break points left before a transaction break */
     atomic_uint stm_signal;                 /* STM_SIGNAL_* requests from other threads */
     const struct StmLocation *stm_location; /* the current source position */

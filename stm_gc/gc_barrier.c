@@ -56,15 +56,21 @@ void gc_write_barrier_array_slow(GcThread *thread, void *array, int64_t index) {
 }
 
 uint64_t gc_identity_hash(GcThread *thread, void *object) {
-    GcHeader *header = object;
-    if (*header & GC_FLAG_HASH_STORED) {
+    GcHeader header = gc_header_load(object);
+    if (header & GC_FLAG_HASH_STORED) {
         const GcLayout *layout = gc_layout_of(thread->heap, object);
         return *(uint64_t *)((char *)object + gc_object_size(layout, object));
     }
-    /* Only nursery objects move; the flag makes the copy keep the hash. */
-    if (*header & (GC_FLAG_OLD | GC_FLAG_LARGE)) return gc_hash_of_address(object);
-    *header |= GC_FLAG_HASH_TAKEN;
-    return gc_hash_of_young(thread->heap, object);
+    /* Only nursery objects move; the flag makes the copy keep the hash.
+     * (A nursery object is its thread's alone: a plain store.) */
+    if (header & (GC_FLAG_OLD | GC_FLAG_LARGE)) return gc_hash_of_address(object);
+    *(GcHeader *)object = header | GC_FLAG_HASH_TAKEN;
+#ifdef KILN_STM
+    /* A nursery object is its own thread's: that thread's count. */
+    return gc_hash_of_young(gc_state_of(thread)->minor_count, object);
+#else
+    return gc_hash_of_young(thread->heap->counters.minor_collections, object);
+#endif
 }
 
 static bool replace_entry(GcDestructorVec *list, void *object, GcDestructor destructor) {
@@ -76,6 +82,37 @@ static bool replace_entry(GcDestructorVec *list, void *object, GcDestructor dest
     return false;
 }
 
+#ifdef KILN_STM
+/* STM build: a young object is its thread's, so its entry is in that
+ * thread's list; the old list is shared (other threads' collections add to
+ * it: the heap lock), and so is an old object's header (other transactions
+ * lock it: an atomic or). */
+void gc_register_destructor(GcThread *thread, void *object, GcDestructor destructor) {
+    GcHeap *heap = thread->heap;
+    GcHeader header = gc_header_load(object);
+    bool found;
+    if (!(header & GC_FLAG_OLD)) {
+        GcDestructorVec *young = &gc_state_of(thread)->young_destructors;
+        if (!(header & GC_FLAG_HAS_DESTRUCTOR)) {
+            *(GcHeader *)object = header | GC_FLAG_HAS_DESTRUCTOR;
+            gc_destructor_vec_push(young, object, destructor);
+            return;
+        }
+        found = replace_entry(young, object, destructor);
+    } else {
+        stm_heap_lock(heap);
+        if (!(header & GC_FLAG_HAS_DESTRUCTOR)) {
+            __atomic_fetch_or((GcHeader *)object, GC_FLAG_HAS_DESTRUCTOR, __ATOMIC_RELAXED);
+            gc_destructor_vec_push(&heap->old_destructors, object, destructor);
+            found = true;
+        } else {
+            found = replace_entry(&heap->old_destructors, object, destructor);
+        }
+        stm_heap_unlock(heap);
+    }
+    if (!found) gc_fatal("object %p has GC_FLAG_HAS_DESTRUCTOR but no destructor entry", object);
+}
+#else
 void gc_register_destructor(GcThread *thread, void *object, GcDestructor destructor) {
     GcHeader *header = object;
     GcHeap *heap = thread->heap;
@@ -91,3 +128,4 @@ void gc_register_destructor(GcThread *thread, void *object, GcDestructor destruc
     else
         gc_destructor_vec_push(&gc_state_of(thread)->young_destructors, object, destructor);
 }
+#endif

@@ -1,9 +1,12 @@
 /* gc_heap.c - the heap: configuration, type descriptors, and the old
  * generation's memory (size-class pages and large objects).
  *
- * Expects: callers hold the GIL (the heap has no lock of its own).
+ * Expects: callers hold the GIL (the heap has no lock of its own); in the
+ * STM build, the STM heap lock, or every thread parked (sweeps).
  * Produces: old-generation slots for the minor collection's copies, large
- * blocks for big objects, and the sweep that frees unmarked objects.
+ * blocks for big objects, and the sweep that frees unmarked objects.  In
+ * the STM build each thread also has one current page per size class,
+ * where it allocates without a lock (gc_stm_old_alloc_small).
  */
 #include "gc_internal.h"
 
@@ -413,9 +416,92 @@ void *gc_old_alloc_small(GcHeap *heap, size_t footprint) {
     }
 }
 
+#ifdef KILN_STM
+/* The thread's current page of the class is full (or there is none): take
+ * another from the class's available pages or a new one, under the heap
+ * lock.  A thread's current page is in its class's list of pages but in
+ * no available list, so no other thread allocates there. */
+void *gc_stm_old_alloc_refill(GcHeap *heap, GcThreadState *state, size_t footprint) {
+    uint32_t size_class = heap->class_of_words[footprint / 8];
+    GcSizeClass *class = &heap->classes[size_class];
+    stm_heap_lock(heap);
+    GcPage *page = class->available;
+    if (page)
+        class->available = page->next_available;
+    else
+        page = page_new(heap, size_class);
+    stm_heap_unlock(heap);
+    /* A page in an available list has a free slot; a new one has many. */
+    state->old_pages[size_class] = page;
+    return gc_stm_old_alloc_small(heap, state, footprint);
+}
+
+void gc_stm_flush_old_bytes(GcHeap *heap, GcThreadState *state) {
+    if (!state->old_bytes_unflushed) return;
+    __atomic_fetch_add(&heap->old_bytes, state->old_bytes_unflushed, __ATOMIC_RELAXED);
+    state->old_bytes_unflushed = 0;
+}
+
+void gc_stm_release_pages(GcHeap *heap, GcThreadState *state) {
+    for (uint32_t size_class = 0; size_class < GC_SIZE_CLASSES; size_class++) {
+        GcPage *page = state->old_pages[size_class];
+        if (!page) continue;
+        state->old_pages[size_class] = NULL;
+        if (page->free_list || page->bump < page->end) {
+            page->next_available = heap->classes[size_class].available;
+            heap->classes[size_class].available = page;
+        }
+    }
+}
+
+void gc_stm_old_large_insert(GcHeap *heap, GcLarge *node) {
+    stm_heap_lock(heap);
+    gc_list_insert(&heap->old_large, node);
+    stm_heap_unlock(heap);
+    __atomic_fetch_add(&heap->old_bytes, node->block_bytes, __ATOMIC_RELAXED);
+}
+
+void *gc_stm_alloc_old(GcThread *thread, uint32_t type_id, int64_t length) {
+    GcThreadState *state = gc_state_of(thread);
+    GcHeap *heap = thread->heap;
+    const GcLayout *layout = &heap->layouts[type_id];
+    if (!(layout->flags & GC_LAYOUT_VARSIZE)) length = 0;
+    size_t size = gc_layout_size(layout, length);
+    GcHeader header = (GcHeader)type_id | GC_FLAG_OLD | GC_FLAG_WRITE_BARRIER;
+    char *object;
+    if (size <= GC_SMALL_MAX) {
+        object = gc_stm_old_alloc_small(heap, state, size);
+        memset(object, 0, size);
+        gc_stm_flush_old_bytes(heap, state);
+    } else {
+        GcLarge *node = gc_large_alloc(size, gc_card_count_for(layout, length), true);
+        gc_stm_old_large_insert(heap, node);
+        object = gc_large_object(node);
+        header |= GC_FLAG_LARGE | (node->card_count ? GC_FLAG_HAS_CARDS : 0);
+    }
+    if (layout->destructor) {
+        header |= GC_FLAG_HAS_DESTRUCTOR;
+        stm_heap_lock(heap);
+        gc_destructor_vec_push(&heap->old_destructors, object, layout->destructor);
+        stm_heap_unlock(heap);
+    }
+    if (layout->flags & GC_LAYOUT_VARSIZE) *(int64_t *)(object + layout->length_offset) = length;
+    __atomic_store_n((GcHeader *)object, header, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&heap->old_bytes, __ATOMIC_RELAXED) > heap->major_threshold)
+        stm_request_major(heap);
+    return object;
+}
+#endif
+
 /* Frees the unmarked slots of every page and clears the marks; rebuilds the
  * free lists and the available lists; empty pages go back to the pool. */
 void gc_sweep_pages(GcHeap *heap) {
+#ifdef KILN_STM
+    /* Every thread is parked: their current pages become ordinary pages,
+     * which the sweep puts back in the available lists. */
+    for (GcThreadState *state = heap->threads; state; state = state->next)
+        memset(state->old_pages, 0, sizeof state->old_pages);
+#endif
     for (uint32_t size_class = 0; size_class < GC_SIZE_CLASSES; size_class++) {
         GcSizeClass *class = &heap->classes[size_class];
         GcPage *page = class->pages;

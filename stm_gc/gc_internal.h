@@ -248,7 +248,7 @@ typedef struct GcThreadState {
     char *nursery_start;
     char *nursery_end;
     /* Allocation collects when it reaches this point: nursery_start plus
-     * the heap's nursery_limit. */
+     * the heap's nursery_limit (the thread's own in the STM build). */
     char *nursery_stop;
     void **root_base;
     size_t root_slots;
@@ -262,6 +262,27 @@ typedef struct GcThreadState {
     size_t young_large_bytes;
     GcDestructorVec young_destructors;
 #ifdef KILN_STM
+    /* STM build: nursery_top stops first at nursery_soft_stop, where the
+     * allocation slow path asks the running transaction to end at its next
+     * break point (gc_minor.c).  Bytes in [nursery_top, nursery_dirty) may
+     * hold garbage of earlier cycles; every other byte past nursery_free
+     * is zero.  (A collection after a short transaction re-zeroes the
+     * little it used at once; after a long one, the slow path zeroes a
+     * chunk at a time, just ahead of use.) */
+    char *nursery_soft_stop;
+    char *nursery_dirty;
+    /* STM build: each thread's minor collections are its own, run without
+     * the heap lock: the part of the nursery it uses, its count of minor
+     * collections (the identity hash of its young objects), its young
+     * large objects, its gray stack, and one current page per size class of
+     * the old generation (gc_heap.c) with the bytes allocated there that
+     * old_bytes does not count yet. */
+    size_t nursery_limit;
+    uint64_t minor_count;
+    GcAddressSet young_large_set;
+    GcPtrVec gray;
+    GcPage *old_pages[GC_SIZE_CLASSES];
+    size_t old_bytes_unflushed;
     /* STM build: `remembered` is the write set of the running transaction
      * (each entry has GC_FLAG_WRITE_BARRIER clear and this thread as
      * owner), kept across the minor collections inside a transaction and
@@ -350,14 +371,13 @@ struct GcHeap {
     GcPtrVec gray; /* minor: copied objects to scan; major: mark stack */
     bool collecting;
 #ifdef KILN_STM
-    /* The STM engine's shared state (stm_internal.h); its lock guards the
-     * old generation's allocator, the counters and the thread list. */
+    /* The STM engine's shared state (stm_internal.h).  Its lock guards the
+     * heap's lists (pages of the size classes and the page pool, old large
+     * objects, old destructors, prebuilt roots), the thread list and the
+     * pause logs.  old_bytes and the counters are updated by atomic adds
+     * (per-thread minor collections run concurrently), or with every
+     * thread parked (major collection). */
     struct StmHeap *stm;
-    /* During a per-thread minor collection: the thread collected, and
-     * whether its transaction is committing (copies lose their owner) or
-     * going on (copies stay owned and join its write set). */
-    GcThreadState *stm_collected;
-    bool stm_committing;
 #endif
 
     GcCounters counters;
@@ -391,6 +411,43 @@ static inline void *gc_old_alloc_small_inline(GcHeap *heap, size_t footprint) {
     }
     return gc_old_alloc_small(heap, footprint);
 }
+#ifdef KILN_STM
+/* The STM build's old-generation allocator: from the thread's own current
+ * page of the size class (no lock); the heap lock only to get another
+ * page.  The slot's size is added to state->old_bytes_unflushed. */
+void *gc_stm_old_alloc_refill(GcHeap *heap, GcThreadState *state, size_t footprint);
+static inline void *gc_stm_old_alloc_small(GcHeap *heap, GcThreadState *state, size_t footprint) {
+    GcPage *page = state->old_pages[heap->class_of_words[footprint / 8]];
+    if (GC_LIKELY(page != NULL)) {
+        char *slot = page->free_list;
+        if (slot) {
+            gc_unpoison(slot, page->object_size);
+            page->free_list = ((char **)slot)[1];
+        } else if (page->bump < page->end) {
+            slot = page->bump;
+            page->bump += page->object_size;
+        } else {
+            return gc_stm_old_alloc_refill(heap, state, footprint);
+        }
+        page->live_count++;
+        state->old_bytes_unflushed += page->object_size;
+        return slot;
+    }
+    return gc_stm_old_alloc_refill(heap, state, footprint);
+}
+/* Adds old_bytes_unflushed to the heap's old_bytes. */
+void gc_stm_flush_old_bytes(GcHeap *heap, GcThreadState *state);
+/* Gives the thread's current pages back to their classes (under the heap
+ * lock, or with every thread parked). */
+void gc_stm_release_pages(GcHeap *heap, GcThreadState *state);
+/* A large block in the old generation (old_bytes counted, under the lock). */
+void gc_stm_old_large_insert(GcHeap *heap, GcLarge *node);
+/* A zeroed object allocated straight in the old generation, without owner:
+ * for objects that several transactions must share from birth (the STM
+ * hash tables' parts).  Never collects; asks for a major collection when
+ * the old generation passed its threshold. */
+void *gc_stm_alloc_old(GcThread *thread, uint32_t type_id, int64_t length);
+#endif
 /* A large block for `footprint` bytes with `card_count` cards (zeroed);
  * the object memory is zeroed when `zero` is set. */
 GcLarge *gc_large_alloc(size_t footprint, size_t card_count, bool zero);
@@ -402,25 +459,32 @@ void gc_release_all_memory(GcHeap *heap);
 /* gc_minor.c and gc_major.c */
 void gc_minor_collection(GcHeap *heap);
 #ifdef KILN_STM
-/* STM build: a minor collection of one thread's nursery, under the STM
- * heap lock (the thread is stopped at a point where its references are on
- * its shadow stack).  `committing`: its young objects are being published. */
+/* STM build: a minor collection of one thread's nursery, by that thread,
+ * at a point where its references are on its shadow stack; other threads
+ * run on (the caller must not hold the heap lock, which it takes for the
+ * heap's lists).  `committing`: its young objects are being published. */
 void gc_minor_collect_thread(GcHeap *heap, GcThreadState *state, bool committing);
 /* Drops every young object of the thread without copying (abort): runs
  * their destructors, frees young large objects, re-zeroes the nursery. */
 void gc_minor_discard(GcHeap *heap, GcThreadState *state);
+/* Sets nursery_stop and nursery_soft_stop from the thread's nursery limit
+ * (and lowers nursery_top to the soft stop). */
+void gc_stm_set_nursery_stops(GcThreadState *state);
 /* True when the thread's nursery or young large list holds anything. */
 bool gc_has_young(GcThreadState *state);
-void gc_trace_root_slot(GcHeap *heap, void **slot);
+/* What the STM engine's root hook calls for each slot it holds. */
+typedef void (*GcSlotVisitor)(void *pass, void **slot);
 /* stm_*.c hooks called by the collector. */
 void stm_heap_lock(GcHeap *heap);
 void stm_heap_unlock(GcHeap *heap);
 void stm_heap_init(GcHeap *heap);
 void stm_heap_finish(GcHeap *heap);
 void stm_collect_for_allocation(GcThreadState *state);
+void stm_nursery_nearly_full(GcThreadState *state);
 void stm_collect_major(GcThreadState *state);
 void stm_collect_minor(GcThreadState *state);
-void stm_minor_roots(GcHeap *heap, GcThreadState *state);
+void stm_request_major(GcHeap *heap);
+void stm_minor_roots(GcThreadState *state, GcSlotVisitor visit, void *pass);
 void stm_major_roots(GcHeap *heap, void (*mark)(GcHeap *, void *),
                      void (*mark_fields)(GcHeap *, char *));
 void stm_thread_attach(GcThreadState *state);
@@ -452,14 +516,13 @@ static inline uint64_t gc_hash_of_address(const void *address) {
 }
 
 /* The identity hash of a nursery object: its address and the number of
- * minor collections so far, because every nursery address is reused after
- * each minor collection.  Stable until the object moves, when it is
+ * minor collections that emptied its nursery so far (the heap's count
+ * without STM, the thread's own with it), because nursery addresses are
+ * reused after each one.  Stable until the object moves, when it is
  * stored. */
-static inline uint64_t gc_hash_of_young(const GcHeap *heap, const void *address) {
-    return gc_mix_hash((uint64_t)(uintptr_t)address ^
-                       heap->counters.minor_collections * 0x9e3779b97f4a7c15u);
+static inline uint64_t gc_hash_of_young(uint64_t epoch, const void *address) {
+    return gc_mix_hash((uint64_t)(uintptr_t)address ^ epoch * 0x9e3779b97f4a7c15u);
 }
-
 /* gc_verify.c: after each collection when config.verify is set. */
 void gc_verify_or_die(GcHeap *heap, const char *when);
 

@@ -28,6 +28,11 @@ static GcThreadState *context_new(GcHeap *heap) {
     /* A fresh mapping is already zero: the nursery is ready, except in
      * stress mode where every allocation must miss the fast path. */
     thread->nursery_top = heap->config.stress ? state->nursery_start : state->nursery_stop;
+#ifdef KILN_STM
+    state->nursery_dirty = state->nursery_start;
+    state->nursery_limit = heap->nursery_limit;
+    gc_stm_set_nursery_stops(state);
+#endif
     gc_poison(thread->nursery_top, (size_t)(state->nursery_end - thread->nursery_top));
     state->root_slots = heap->config.shadow_stack_slots;
     state->root_base = gc_map(state->root_slots * sizeof(void *));
@@ -46,6 +51,10 @@ static void context_free(GcThreadState *state) {
     gc_vec_free(&state->remembered);
     gc_vec_free(&state->card_objects);
     free(state->young_destructors.items);
+#ifdef KILN_STM
+    free(state->young_large_set.slots);
+    gc_vec_free(&state->gray);
+#endif
     free(state);
 }
 

@@ -16,7 +16,13 @@
  *   - around blocking calls (join, sleep, wait): be outside a transaction
  *     and call gc_gil_release / gc_gil_acquire as in the GIL build;
  *   - for diagnostics: stm_marker_set (one store) at each source position
- *     worth naming, stm_marker_enter / stm_marker_leave per frame.
+ *     worth naming, stm_marker_enter / stm_marker_leave per frame;
+ *   - for data shared by many transactions (dicts, work queues): the hash
+ *     tables and the task queue below, which do not make their users
+ *     conflict with each other.
+ *
+ * The engine registers its own types at gc_heap_create: the first type id
+ * that gc_heap_register_types returns is not 1.
  *
  * After an abort the engine has rolled back every write of the transaction,
  * emptied its nursery, restored the shadow stack to its state at the
@@ -141,20 +147,24 @@ bool stm_break_slow(GcThread *thread);
 void stm_read_slow(GcThread *thread, const void *object);
 
 #define STM_OREC_BITS 20
+#define STM_OREC_MASK (((uintptr_t)1 << STM_OREC_BITS) - 1)
 
+/* Object starts are at least 16 bytes apart (GC_MIN_OBJECT), so nearby
+ * objects get distinct orecs; addresses 16 MB apart share one (a false
+ * conflict at worst, never a missed one). */
 static inline uintptr_t stm_orec_index(const void *object) {
-    uintptr_t address = (uintptr_t)object;
-    return (address >> 4) ^ (address >> (4 + STM_OREC_BITS));
+    return ((uintptr_t)object >> 4) & STM_OREC_MASK;
 }
 
 /* Before reading fields of `object`.  Fast path: the object is this
- * thread's (young, or in its write set), or this transaction already
- * registered as a reader of its orec. */
+ * thread's (young, or in its write set), or the transaction runs in serial
+ * mode (the mask is then 0 and so is the expected owner: one test covers
+ * both), or this transaction already registered as a reader of its orec. */
 static inline void stm_read_barrier(GcThread *thread, const void *object) {
-    if (GC_LIKELY((gc_header_load(object) & GC_STM_OWNER_MASK) == thread->stm_owner)) return;
+    if (GC_LIKELY((gc_header_load(object) & thread->stm_read_mask) == thread->stm_read_owner))
+        return;
     if (GC_LIKELY(
-            atomic_load_explicit(&thread->stm_orecs[stm_orec_index(object) & thread->stm_orec_mask],
-                                 memory_order_relaxed) &
+            atomic_load_explicit(&thread->stm_orecs[stm_orec_index(object)], memory_order_relaxed) &
             thread->stm_reader_bit))
         return;
     stm_read_slow(thread, object);
@@ -163,17 +173,67 @@ static inline void stm_read_barrier(GcThread *thread, const void *object) {
 /* ---- Task queue (transaction_add / transaction_run) ---------------------
  *
  * A task is a function and one GC reference.  Tasks added by a transaction
- * join the shared queue when it commits (none if it aborts); the queue is
- * not transactional memory, so two tasks added or taken by different
- * transactions never conflict. */
+ * join the queue when it commits (none if it aborts); tasks added outside
+ * a transaction join it at the next transaction start, safe region,
+ * stm_task_run or detach.  The queue is not transactional memory, so two
+ * tasks added or taken by different transactions never conflict, and it
+ * is split by thread (each thread publishes into its own segment, takes
+ * from its own first and steals from the others when it runs dry), so no
+ * lock is shared by every commit either. */
 typedef void (*StmTaskFunction)(GcThread *thread, void *argument);
 
 void stm_task_add(GcThread *thread, StmTaskFunction function, void *argument);
 /* Runs the queued tasks, each in its own transaction, on `workers` threads
- * (the caller and workers - 1 new ones), first in first out, including the
- * tasks added while they run; returns when the queue is empty.  Call it
- * outside a transaction. */
+ * (the caller and workers - 1 new ones), including the tasks added while
+ * they run; returns when the queue is empty and no task runs.  Each
+ * segment is first in, first out: with one worker and tasks added by one
+ * thread, the order is the order of addition.  Call it outside a
+ * transaction. */
 void stm_task_run(GcThread *thread, int workers);
+
+/* ---- Hash tables ---------------------------------------------------------
+ *
+ * From 64-bit keys to GC references, for data shared between transactions
+ * (generated code uses it for Kiln C dicts: it hashes a key to 64 bits and
+ * keeps the pairs that share a hash in the value).  Each key is an object
+ * of its own: reading a key is a transactional read of that key alone and
+ * storing one a write of that key alone, so transactions that touch
+ * different keys never conflict, whoever created the keys, while two that
+ * touch one key conflict as for any object.  A key without a value (NULL)
+ * is absent; adding or removing a key (storing a value where there was
+ * none, or NULL where there was one) also conflicts with transactions that
+ * listed the table (stm_hashtable_length, stm_hashtable_items).
+ *
+ * A table lives in the old generation from birth and never moves: a C
+ * local holding it stays valid across collections, as long as the table
+ * is reachable otherwise (a field, a root).  Its entries take memory until
+ * the next major collection after their value became NULL.  Every call is
+ * made inside a transaction, except stm_hashtable_new.  Only
+ * stm_hashtable_items allocates in the nursery (it can collect). */
+typedef struct StmHashtable StmHashtable;
+
+StmHashtable *stm_hashtable_new(GcThread *thread);
+/* The value of `key`, or NULL. */
+void *stm_hashtable_get(GcThread *thread, StmHashtable *table, uint64_t key);
+/* Stores `value` (a reference, or NULL to remove the key). */
+void stm_hashtable_set(GcThread *thread, StmHashtable *table, uint64_t key, void *value);
+/* The keys with a value (reads every key). */
+int64_t stm_hashtable_length(GcThread *thread, StmHashtable *table);
+
+typedef struct StmHashtableItem {
+    uint64_t key;
+    void *value;
+} StmHashtableItem;
+
+typedef struct StmHashtableItems {
+    GcHeader header;
+    int64_t length;
+    StmHashtableItem items[];
+} StmHashtableItems;
+
+/* The keys with a value and their values, in no particular order, as a new
+ * young object (reads every key). */
+StmHashtableItems *stm_hashtable_items(GcThread *thread, StmHashtable *table);
 
 /* ---- Statistics and reports ----------------------------------------------
  *

@@ -67,11 +67,15 @@ static void push_backup(StmContext *context, void *object) {
 void stm_release_all(StmContext *context, bool restore) {
     GcThreadState *state = context->state;
     GcThread *thread = &state->public;
+    /* Only the words the transaction changed: the others may be read
+     * meanwhile by code that runs outside the transactional protocol (the
+     * immutable key of a hash table entry, stm_hashtable.c). */
     for (size_t i = 0; restore && i < context->backup_count; i++) {
         StmBackup *backup = &context->backups[i];
-        memcpy((char *)backup->object + sizeof(GcHeader),
-               context->backup_area + backup->offset + sizeof(GcHeader),
-               backup->bytes - sizeof(GcHeader));
+        uint64_t *words = backup->object;
+        const uint64_t *saved = (const uint64_t *)(context->backup_area + backup->offset);
+        for (size_t word = 1; word < backup->bytes / sizeof(uint64_t); word++)
+            if (words[word] != saved[word]) words[word] = saved[word];
     }
     context->backup_count = 0;
     context->backup_used = 0;
@@ -107,8 +111,13 @@ static void finish_inevitable(StmContext *context) {
 }
 
 static void finish_transaction(StmContext *context) {
+    GcThread *thread = &context->state->public;
     finish_inevitable(context);
     if (context->serial) stm_leave_serial(context);
+    /* Outside a transaction the read barrier takes its slow path on old
+     * objects (which reports the misuse). */
+    thread->stm_read_mask = GC_STM_OWNER_MASK;
+    thread->stm_read_owner = thread->stm_owner;
     context->active = false;
     context->atomic_depth = 0;
 }
@@ -135,9 +144,7 @@ _Noreturn void stm_abort(StmContext *context, StmAbortCause cause) {
     context->counters.nanoseconds_lost += lost;
     if (heap->stm->report) stm_report_abort(context, lost);
     stm_release_all(context, true);
-    stm_heap_lock(heap);
     gc_minor_discard(heap, state);
-    stm_heap_unlock(heap);
     context->pending_tasks.count = 0;
     if (context->saved_count)
         memcpy(state->root_base, context->saved_roots, context->saved_count * sizeof(void *));
@@ -167,7 +174,7 @@ void stm_check_abort_request(StmContext *context) {
         .own_writes = false,
         .other_thread = atomic_load_explicit(&context->signal_cause_thread, memory_order_relaxed),
         .other_where = atomic_load_explicit(&context->signal_where, memory_order_relaxed),
-        .own_where = stm_lookup_where(context, (const void *)object),
+        .own_where = stm_lookup_where(context, (const void *)object, false),
     };
     stm_abort(context, STM_ABORT_INEVITABLE);
 }
@@ -189,7 +196,7 @@ static void conflict(StmContext *context, int other_slot, StmAbortCause kind, co
     StmContext *other = shared->slots[other_slot];
     if (other) {
         found.other_thread = other->number;
-        found.other_where = stm_lookup_where(other, object);
+        found.other_where = stm_lookup_where(other, object, found.other_writes);
         if (context->inevitable) {
             atomic_store_explicit(&other->signal_cause_thread, context->number,
                                   memory_order_relaxed);
@@ -235,14 +242,15 @@ void stm_read_slow(GcThread *thread, const void *object) {
     StmContext *context = barrier_context(thread, "read");
     if (context->serial) return;
     StmHeap *shared = thread->heap->stm;
-    size_t index = stm_orec_index(object) & (STM_OREC_COUNT - 1);
+    size_t index = stm_orec_index(object);
+    /* The position first: a writer that finds this reader looks it up. */
+    if (shared->report) stm_note_where(context, object, false);
     /* Register first, then look for a writer: the writer locks first, then
      * looks for readers; with both sequentially consistent, one of the two
      * sees the other. */
     uint64_t before = atomic_fetch_or_explicit(&shared->orecs[index], thread->stm_reader_bit,
                                                memory_order_seq_cst);
     if (!(before & thread->stm_reader_bit)) push_read(context, index);
-    stm_note_where(context, object);
     for (;;) {
         GcHeader header = __atomic_load_n((const GcHeader *)object, __ATOMIC_SEQ_CST);
         GcHeader owner = header & GC_STM_OWNER_MASK;
@@ -300,20 +308,26 @@ static void try_inevitable_for_length(StmContext *context) {
     }
 }
 
+/* The writer's half of the handshake: after its lock (or, for a hash
+ * table's key set, after its change became visible), no other transaction
+ * may still hold `object`'s orec as a reader. */
+void stm_check_readers(StmContext *context, const void *object) {
+    GcThread *thread = &context->state->public;
+    if (context->serial) return;
+    _Atomic uint64_t *orec = &thread->heap->stm->orecs[stm_orec_index(object)];
+    for (;;) {
+        uint64_t readers =
+            atomic_load_explicit(orec, memory_order_seq_cst) & ~thread->stm_reader_bit;
+        if (!readers) return;
+        conflict(context, __builtin_ctzll(readers), STM_ABORT_READ_WRITE, object, true);
+    }
+}
+
 void stm_write_slow(GcThread *thread, void *object) {
     StmContext *context = barrier_context(thread, "write");
+    if (thread->heap->stm->report) stm_note_where(context, object, true);
     lock_object(context, object);
-    stm_note_where(context, object);
-    if (!context->serial) {
-        StmHeap *shared = thread->heap->stm;
-        _Atomic uint64_t *orec = &shared->orecs[stm_orec_index(object) & (STM_OREC_COUNT - 1)];
-        for (;;) {
-            uint64_t readers =
-                atomic_load_explicit(orec, memory_order_seq_cst) & ~thread->stm_reader_bit;
-            if (!readers) break;
-            conflict(context, __builtin_ctzll(readers), STM_ABORT_READ_WRITE, object, true);
-        }
-    }
+    stm_check_readers(context, object);
     /* An inevitable transaction never rolls back: no backup. */
     if (!context->inevitable) push_backup(context, object);
     if (context->state->remembered.count > STM_LONG_WRITE_SET) try_inevitable_for_length(context);
@@ -356,9 +370,9 @@ void stm_begin_prepare(GcThread *thread) {
     /* The restart point needs an empty nursery: then the saved shadow stack
      * holds only old references, which an abort cannot invalidate. */
     if (gc_has_young(context->state) || context->pending_tasks.count) {
-        stm_heap_lock(heap);
         gc_minor_collect_thread(heap, context->state, true);
-        stm_heap_unlock(heap);
+        /* Tasks added outside a transaction: an abort must not drop them. */
+        stm_tasks_publish(context);
     }
     save_roots(context);
     context->aborts_in_row = 0;
@@ -376,6 +390,7 @@ void stm_start_attempt(GcThread *thread) {
     stm_choose_mode(context);
     if (context->want_inevitable) stm_wait_inevitable_token(context);
     if (context->serial) context->counters.serial_transactions++;
+    context->where_stamp++;
     thread->stm_budget = context->serial ? STM_LENGTH_SERIAL : context->length;
     if (shared->timing) context->attempt_started_ns = stm_now_ns();
     context->active = true;
@@ -389,11 +404,8 @@ void stm_commit(GcThread *thread) {
     stm_check_abort_request(context);
     /* Publish the young objects first: once the locks are released, other
      * threads may follow the written references. */
-    if (gc_has_young(context->state) || context->pending_tasks.count) {
-        stm_heap_lock(heap);
+    if (gc_has_young(context->state) || context->pending_tasks.count)
         gc_minor_collect_thread(heap, context->state, true);
-        stm_heap_unlock(heap);
-    }
     stm_release_all(context, false);
     stm_tasks_publish(context);
     finish_transaction(context);

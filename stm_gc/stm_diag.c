@@ -2,10 +2,14 @@
  * source positions of both conflicting accesses (KILN_STM_REPORT=1),
  * inevitable-transaction reports, and the totals (KILN_STM_STATS=1).
  *
- * Positions come from the markers (stm.h): each thread remembers, per
- * object address, where it last registered a read or took a write lock,
- * in a small direct-mapped table of atomics that the thread on the other
- * side of a conflict reads.  An entry overwritten since gives "unknown".
+ * Positions come from the markers (stm.h): while reports are on, each
+ * thread remembers, per object address, where it last registered a read
+ * and where it took the write lock, in a small hash table of atomics that
+ * the thread on the other side of a conflict reads.  A new object replaces
+ * the oldest entry of its probe sequence, so entries live for many
+ * transactions: the other thread may have gone on to a later transaction
+ * by the time the report is written.  An entry replaced since gives "an
+ * unknown position".
  */
 #include "stm_internal.h"
 
@@ -33,25 +37,53 @@ static size_t where_slot(const void *object) {
     return (size_t)(gc_mix_hash((uintptr_t)object) & (STM_WHERE_SLOTS - 1));
 }
 
-void stm_note_where(StmContext *context, const void *object) {
+/* Into the object's own entry, or else the oldest of its probe sequence
+ * (an entry never used has stamp 0). */
+void stm_note_where(StmContext *context, const void *object, bool write) {
     const StmLocation *location = context->state->public.stm_location;
     if (!location) return;
-    StmWhere *entry = &context->where[where_slot(object)];
+    size_t home = where_slot(object);
+    StmWhere *entry = NULL;
+    for (size_t probe = 0; probe < STM_WHERE_PROBES; probe++) {
+        StmWhere *candidate = &context->where[(home + probe) & (STM_WHERE_SLOTS - 1)];
+        if (atomic_load_explicit(&candidate->object, memory_order_relaxed) == (uintptr_t)object) {
+            entry = candidate;
+            break;
+        }
+        if (!entry || candidate->stamp < entry->stamp) entry = candidate;
+    }
+    entry->stamp = context->where_stamp;
+    _Atomic(const StmLocation *) *field = write ? &entry->write_location : &entry->read_location;
+    if (atomic_load_explicit(&entry->object, memory_order_relaxed) == (uintptr_t)object) {
+        atomic_store_explicit(field, location, memory_order_release);
+        return;
+    }
+    /* Another object's entry: readers must not pair its positions with
+     * this object. */
     atomic_store_explicit(&entry->object, 0, memory_order_relaxed);
-    atomic_store_explicit(&entry->location, location, memory_order_relaxed);
+    atomic_store_explicit(&entry->read_location, NULL, memory_order_relaxed);
+    atomic_store_explicit(&entry->write_location, NULL, memory_order_relaxed);
+    atomic_store_explicit(field, location, memory_order_relaxed);
     atomic_store_explicit(&entry->object, (uintptr_t)object, memory_order_release);
 }
 
-const StmLocation *stm_lookup_where(StmContext *other, const void *object) {
+const StmLocation *stm_lookup_where(StmContext *other, const void *object, bool write) {
     if (!object) return NULL;
-    StmWhere *entry = &other->where[where_slot(object)];
-    if (atomic_load_explicit(&entry->object, memory_order_acquire) != (uintptr_t)object)
-        return NULL;
-    const StmLocation *location = atomic_load_explicit(&entry->location, memory_order_relaxed);
-    /* Overwritten meanwhile: the position may belong to another object. */
-    if (atomic_load_explicit(&entry->object, memory_order_acquire) != (uintptr_t)object)
-        return NULL;
-    return location;
+    size_t home = where_slot(object);
+    for (size_t probe = 0; probe < STM_WHERE_PROBES; probe++) {
+        StmWhere *entry = &other->where[(home + probe) & (STM_WHERE_SLOTS - 1)];
+        if (atomic_load_explicit(&entry->object, memory_order_acquire) != (uintptr_t)object)
+            continue;
+        const StmLocation *wanted = atomic_load_explicit(
+            write ? &entry->write_location : &entry->read_location, memory_order_acquire);
+        const StmLocation *other_kind = atomic_load_explicit(
+            write ? &entry->read_location : &entry->write_location, memory_order_acquire);
+        /* Taken over meanwhile: the positions may belong to another object. */
+        if (atomic_load_explicit(&entry->object, memory_order_acquire) != (uintptr_t)object)
+            return NULL;
+        return wanted ? wanted : other_kind;
+    }
+    return NULL;
 }
 
 static void format_where(char *buffer, size_t size, const StmLocation *location) {

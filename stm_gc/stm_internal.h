@@ -6,6 +6,7 @@
  *                major-collection rendezvous, the collector's root hooks
  *   stm_diag.c   statistics, conflict and inevitable reports
  *   stm_tasks.c  the task queue (transaction_add / transaction_run)
+ *   stm_hashtable.c  hash tables whose keys are separate objects
  */
 #ifndef KILN_STM_INTERNAL_H
 #define KILN_STM_INTERNAL_H
@@ -31,8 +32,11 @@ enum {
 /* A write set this big marks a long transaction: it becomes inevitable
  * when no other one is. */
 #define STM_LONG_WRITE_SET 100000
-/* Per-thread table of recent access positions, for conflict reports. */
-#define STM_WHERE_SLOTS 256
+/* Per-thread table of the access positions of the running transaction, for
+ * conflict reports: slots, and how far an object may be from its home
+ * slot. */
+#define STM_WHERE_SLOTS  1024
+#define STM_WHERE_PROBES 8
 
 /* The old contents of an object written by the running transaction. */
 typedef struct StmBackup {
@@ -41,11 +45,16 @@ typedef struct StmBackup {
     size_t bytes;
 } StmBackup;
 
-/* Where this thread last read or wrote an object (keyed by address),
- * read by other threads for their conflict reports. */
+/* Where this thread last registered a read of an object and took its
+ * write lock (keyed by address), read by other threads for their conflict
+ * reports.  A new object takes the oldest entry of its probe sequence, so
+ * that the running attempt's entries, and the recent ones that a thread
+ * reporting a conflict may still look up, stay. */
 typedef struct StmWhere {
     _Atomic uintptr_t object;
-    _Atomic(const StmLocation *) location;
+    _Atomic(const StmLocation *) read_location;
+    _Atomic(const StmLocation *) write_location;
+    uint64_t stamp; /* the attempt that used it last; read by this thread only */
 } StmWhere;
 
 typedef struct StmTask {
@@ -57,8 +66,49 @@ typedef struct StmTaskVec {
     StmTask *items;
     size_t count;
     size_t capacity;
-    size_t head; /* the shared queue pops from here (FIFO) */
+    size_t head; /* a segment pops from here (FIFO) */
 } StmTaskVec;
+
+/* One thread slot's part of the task queue: the tasks its commits
+ * published, taken first by that thread and stolen by idle ones. */
+typedef struct StmTaskSegment {
+    pthread_mutex_t lock;
+    StmTaskVec tasks;
+} StmTaskSegment;
+
+/* ---- Hash tables (stm_hashtable.c) ---------------------------------------
+ *
+ * All three are allocated in the old generation without owner and never
+ * move.  Transactional state is only in the entries' `value`; the table
+ * and its index change outside transactions (under the table's lock), and
+ * only in ways that no transaction can observe: an entry whose value is
+ * NULL stands for an absent key. */
+typedef struct StmHashEntry {
+    GcHeader header;
+    uint64_t key;
+    void *value; /* a reference; NULL: no value */
+} StmHashEntry;
+
+/* Open addressing with linear probing; slots are set once (to an entry)
+ * and never cleared while threads run. */
+typedef struct StmHashIndex {
+    GcHeader header;
+    int64_t capacity; /* slots, a power of two (the variable part's length) */
+    int64_t count;    /* slots in use */
+    StmHashEntry *entries[];
+} StmHashIndex;
+
+struct StmHashtable {
+    GcHeader header;
+    StmHashIndex *index; /* replaced by a bigger copy when it fills */
+    _Atomic uint32_t lock;
+    uint32_t unused;
+    /* The heap's list of tables (not references: a dead table leaves it in
+     * its destructor). */
+    struct StmHashtable *previous;
+    struct StmHashtable *next;
+    struct StmHeap *shared;
+};
 
 typedef struct StmCounters {
     uint64_t commits;
@@ -125,7 +175,7 @@ typedef struct StmContext {
     _Atomic(const StmLocation *) signal_where;
     _Atomic uintptr_t signal_object;
     StmWhere where[STM_WHERE_SLOTS];
-    _Atomic uint64_t all_readers; /* serial mode: the one orec, all bits set */
+    uint64_t where_stamp; /* the running attempt's */
 } StmContext;
 
 typedef struct StmHeap {
@@ -149,10 +199,23 @@ typedef struct StmHeap {
     bool automatic_inevitable;
     StmCounters totals; /* of detached threads */
 
+    /* The task queue: one segment per thread slot, a bitmap of the
+     * segments that hold tasks, the tasks published and not finished yet,
+     * and where idle workers sleep. */
+    StmTaskSegment segments[STM_MAX_THREADS];
+    _Atomic uint64_t task_segments_used;
+    _Atomic int64_t tasks_outstanding;
+    atomic_int task_sleepers;
     pthread_mutex_t task_lock;
     pthread_cond_t task_changed;
-    StmTaskVec tasks;
-    int tasks_running;
+
+    /* The engine's own types (stm_hashtable.c), and the tables not yet
+     * destroyed (under `lock`). */
+    uint32_t hashtable_type;
+    uint32_t hash_index_type;
+    uint32_t hash_entry_type;
+    uint32_t hash_items_type;
+    StmHashtable *hashtables;
 } StmHeap;
 
 static inline StmContext *stm_context_of(GcThread *thread) {
@@ -173,8 +236,9 @@ static inline uint64_t stm_next_random(StmContext *context) {
 /* stm_core.c */
 _Noreturn void stm_abort(StmContext *context, StmAbortCause cause);
 void stm_release_all(StmContext *context, bool restore);
-/* Answers an abort request; true if the caller may park or break. */
+/* Answers an abort request (aborts when there is one). */
 void stm_check_abort_request(StmContext *context);
+void stm_check_readers(StmContext *context, const void *object);
 
 /* stm_sync.c */
 void stm_park(StmContext *context);
@@ -185,17 +249,27 @@ void stm_wait_inevitable_token(StmContext *context);
 
 /* stm_diag.c */
 uint64_t stm_now_ns(void);
-void stm_note_where(StmContext *context, const void *object);
-const StmLocation *stm_lookup_where(StmContext *other, const void *object);
+void stm_note_where(StmContext *context, const void *object, bool write);
+/* The position of the other thread's read (or write) of the object, or of
+ * its other access when that one is unknown; NULL when neither is. */
+const StmLocation *stm_lookup_where(StmContext *other, const void *object, bool write);
 void stm_report_abort(StmContext *context, uint64_t lost_ns);
 void stm_report_inevitable(StmContext *context, uint64_t inevitable_ns, uint64_t blocked_ns);
 void stm_counters_add(StmCounters *into, const StmCounters *from);
 void stm_print_stats(GcHeap *heap, FILE *out);
 
 /* stm_tasks.c */
+void stm_tasks_init(StmHeap *shared);
+void stm_tasks_finish(StmHeap *shared);
 void stm_tasks_publish(StmContext *context);
-void stm_tasks_trace_minor(GcHeap *heap, StmContext *context);
+void stm_tasks_trace_minor(StmContext *context, GcSlotVisitor visit, void *pass);
 void stm_tasks_mark(GcHeap *heap, StmContext *context, void (*mark)(GcHeap *, void *));
 void stm_tasks_mark_queue(GcHeap *heap, void (*mark)(GcHeap *, void *));
+
+/* stm_hashtable.c */
+void stm_hashtables_register_types(GcHeap *heap);
+/* With every thread parked: drops the entries that no transaction holds
+ * and that have no value. */
+void stm_hashtables_compact(GcHeap *heap);
 
 #endif

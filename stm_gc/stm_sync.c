@@ -9,10 +9,12 @@
  * transactions in flight survive it (their write sets, backups, saved
  * shadow stacks and tasks are roots).
  *
- * The heap lock (StmHeap.lock) serializes the old generation's allocator:
- * every minor collection runs under it, each on one thread's nursery.
- * Waits poll (a timed condition wait) so that a parked thread also sees an
- * inevitable transaction's request to abort.
+ * The heap lock (StmHeap.lock) guards the thread list, the rendezvous and
+ * the heap's shared lists; a minor collection runs without it (gc_minor.c)
+ * and takes it only for those lists, so no caller holds it around one.  A
+ * major collection runs under it, in the last thread to park.  Waits poll
+ * (a timed condition wait) so that a parked thread also sees an inevitable
+ * transaction's request to abort.
  */
 #include "stm_internal.h"
 
@@ -35,8 +37,7 @@ void stm_heap_init(GcHeap *heap) {
     StmHeap *shared = gc_xcalloc(1, sizeof(StmHeap));
     pthread_mutex_init(&shared->lock, NULL);
     pthread_cond_init(&shared->changed, NULL);
-    pthread_mutex_init(&shared->task_lock, NULL);
-    pthread_cond_init(&shared->task_changed, NULL);
+    stm_tasks_init(shared);
     shared->orecs = gc_map(STM_OREC_COUNT * sizeof(uint64_t));
     shared->print_stats = env_on("KILN_STM_STATS");
     shared->report = env_on("KILN_STM_REPORT");
@@ -44,17 +45,16 @@ void stm_heap_init(GcHeap *heap) {
     shared->timing = shared->print_stats || shared->report;
     shared->automatic_inevitable = true;
     heap->stm = shared;
+    stm_hashtables_register_types(heap);
 }
 
 void stm_heap_finish(GcHeap *heap) {
     StmHeap *shared = heap->stm;
     if (shared->print_stats) stm_print_stats(heap, stderr);
     gc_unmap((void *)shared->orecs, STM_OREC_COUNT * sizeof(uint64_t));
-    free(shared->tasks.items);
+    stm_tasks_finish(shared);
     pthread_mutex_destroy(&shared->lock);
     pthread_cond_destroy(&shared->changed);
-    pthread_mutex_destroy(&shared->task_lock);
-    pthread_cond_destroy(&shared->task_changed);
     free(shared);
     heap->stm = NULL;
 }
@@ -91,7 +91,6 @@ void stm_thread_attach(GcThreadState *state) {
     StmContext *context = gc_xcalloc(1, sizeof(StmContext));
     context->state = state;
     context->length = STM_LENGTH_INITIAL;
-    atomic_init(&context->all_readers, ~UINT64_C(0));
     state->stm = context;
     pthread_mutex_lock(&shared->lock);
     while (shared->major_pending)
@@ -107,7 +106,8 @@ void stm_thread_attach(GcThreadState *state) {
     thread->stm_owner = (GcHeader)(slot + 1) << GC_STM_OWNER_SHIFT;
     thread->stm_reader_bit = UINT64_C(1) << slot;
     thread->stm_orecs = shared->orecs;
-    thread->stm_orec_mask = STM_OREC_COUNT - 1;
+    thread->stm_read_mask = GC_STM_OWNER_MASK;
+    thread->stm_read_owner = thread->stm_owner;
     gc_thread_link(heap, state);
     atomic_fetch_add(&shared->thread_count, 1);
     shared->running++;
@@ -128,11 +128,12 @@ void stm_thread_detach(GcThreadState *state) {
     GcHeap *heap = state->public.heap;
     StmHeap *shared = heap->stm;
     if (context->active) gc_fatal("stm: gc_thread_detach inside a transaction");
-    pthread_mutex_lock(&shared->lock);
     if (gc_has_young(state) || context->pending_tasks.count) {
         gc_minor_collect_thread(heap, state, true);
-        context->pending_tasks.count = 0;
+        stm_tasks_publish(context);
     }
+    pthread_mutex_lock(&shared->lock);
+    gc_stm_release_pages(heap, state);
     gc_thread_unlink(heap, state);
     atomic_fetch_sub(&shared->thread_count, 1);
     shared->running--;
@@ -162,15 +163,10 @@ void stm_choose_mode(StmContext *context) {
         context->serial = serial;
         pthread_mutex_unlock(&shared->lock);
     }
-    if (serial) {
-        /* Alone: nothing can conflict, so reads need no registration; the
-         * read barrier's orec test always passes on this one word. */
-        thread->stm_orecs = &context->all_readers;
-        thread->stm_orec_mask = 0;
-    } else {
-        thread->stm_orecs = shared->orecs;
-        thread->stm_orec_mask = STM_OREC_COUNT - 1;
-    }
+    /* Alone, nothing can conflict and reads need no registration: the
+     * read barrier's first test then always passes (stm.h). */
+    thread->stm_read_mask = serial ? 0 : GC_STM_OWNER_MASK;
+    thread->stm_read_owner = serial ? 0 : thread->stm_owner;
 }
 
 void stm_leave_serial(StmContext *context) {
@@ -217,9 +213,11 @@ void stm_safe_region_enter(GcThread *thread) {
     StmContext *context = stm_context_of(thread);
     StmHeap *shared = thread->heap->stm;
     if (context->active) gc_fatal("stm: gc_gil_release inside a transaction");
-    pthread_mutex_lock(&shared->lock);
-    if (gc_has_young(context->state) || context->pending_tasks.count)
+    if (gc_has_young(context->state) || context->pending_tasks.count) {
         gc_minor_collect_thread(thread->heap, context->state, true);
+        stm_tasks_publish(context);
+    }
+    pthread_mutex_lock(&shared->lock);
     shared->running--;
     pthread_cond_broadcast(&shared->changed);
     pthread_mutex_unlock(&shared->lock);
@@ -251,12 +249,20 @@ void stm_park(StmContext *context) {
     GcHeap *heap = thread->heap;
     StmHeap *shared = heap->stm;
     pthread_mutex_lock(&shared->lock);
+    while (shared->major_pending && gc_has_young(state)) {
+        /* Empty the nursery first (pending tasks' arguments are in it, if
+         * young), outside the lock: a minor collection takes it for the
+         * heap's lists.  The major collection cannot start meanwhile, as
+         * this thread is not parked yet. */
+        pthread_mutex_unlock(&shared->lock);
+        gc_minor_collect_thread(heap, state, !context->active);
+        pthread_mutex_lock(&shared->lock);
+    }
     if (shared->major_pending) {
-        if (gc_has_young(state) || context->pending_tasks.count)
-            gc_minor_collect_thread(heap, state, !context->active);
         shared->parked++;
         while (shared->major_pending) {
             if (shared->parked == shared->running) {
+                stm_hashtables_compact(heap);
                 gc_major_collection(heap);
                 shared->major_pending = false;
                 for (int slot = 0; slot < STM_MAX_THREADS; slot++)
@@ -289,9 +295,9 @@ void stm_collect_for_allocation(GcThreadState *state) {
     GcHeap *heap = state->public.heap;
     StmHeap *shared = heap->stm;
     if (context->active) stm_check_abort_request(context);
-    pthread_mutex_lock(&shared->lock);
     gc_minor_collect_thread(heap, state, !context->active);
-    bool major = heap->old_bytes > heap->major_threshold;
+    pthread_mutex_lock(&shared->lock);
+    bool major = __atomic_load_n(&heap->old_bytes, __ATOMIC_RELAXED) > heap->major_threshold;
     if (major) request_major(shared);
     pthread_mutex_unlock(&shared->lock);
     if (major) stm_park(context);
@@ -318,10 +324,21 @@ void stm_collect_for_allocation(GcThreadState *state) {
     }
 }
 
+/* The nursery passed its soft stop: the transaction ends at its next
+ * break point, before the nursery fills (an atomic section cannot break,
+ * and goes on). */
+void stm_nursery_nearly_full(GcThreadState *state) {
+    StmContext *context = state->stm;
+    if (context->active && context->atomic_depth == 0) state->public.stm_budget = -1;
+}
+
 void stm_collect_minor(GcThreadState *state) {
-    GcHeap *heap = state->public.heap;
+    gc_minor_collect_thread(state->public.heap, state, !state->stm->active);
+}
+
+void stm_request_major(GcHeap *heap) {
     pthread_mutex_lock(&heap->stm->lock);
-    gc_minor_collect_thread(heap, state, !state->stm->active);
+    request_major(heap->stm);
     pthread_mutex_unlock(&heap->stm->lock);
 }
 
@@ -333,8 +350,8 @@ void stm_collect_major(GcThreadState *state) {
     stm_park(state->stm);
 }
 
-void stm_minor_roots(GcHeap *heap, GcThreadState *state) {
-    stm_tasks_trace_minor(heap, state->stm);
+void stm_minor_roots(GcThreadState *state, GcSlotVisitor visit, void *pass) {
+    stm_tasks_trace_minor(state->stm, visit, pass);
 }
 
 void stm_major_roots(GcHeap *heap, void (*mark)(GcHeap *, void *),

@@ -70,12 +70,15 @@ static void build(Bench *bench, GcThread *thread, int depth, int64_t value) {
     gc_push_root(thread, node);
 }
 
+/* Loops end with a safe point at their back edge, as in generated code
+ * (gc.h); without it the GIL build would compile `thread` away here. */
 static int64_t sum(GcThread *thread, Node *node) {
     int64_t total = 0;
     while (node) {
         BENCH_READ(thread, node);
         total += node->value + sum(thread, node->left);
         node = node->right;
+        gc_safe_point(thread);
     }
     return total;
 }
@@ -87,6 +90,7 @@ static void touch(GcThread *thread, Node *node, uint64_t bits) {
         Node *next = (bits >> level) & 1 ? node->right : node->left;
         if (!next) break;
         node = next;
+        gc_safe_point(thread);
     }
     BENCH_READ(thread, node);
     gc_write_barrier(thread, node);

@@ -9,7 +9,12 @@
  *     counters, all present at the end;
  *   - inevitable transactions doing I/O while others transfer: every line
  *     written once, the total preserved;
- *   - the task queue: tasks adding tasks, each run exactly once;
+ *   - the task queue: tasks adding tasks, each run exactly once, first in
+ *     first out with one worker; tasks added outside a transaction survive
+ *     the abort of the next one;
+ *   - the collector's per-thread parts under concurrent transactions: young
+ *     large objects, destructors, identity hashes kept across the commit
+ *     that moves their objects;
  *   - atomic sections and break points; a major collection with
  *     transactions in flight; abort reports and statistics.
  * KILN_STM_TEST_TRANSFERS sets the number of bank transfers (default 10^6).
@@ -47,7 +52,7 @@ static const uint32_t item_refs[] = {0};
 
 typedef struct World {
     GcHeap *heap;
-    uint32_t account_type, node_type, array_type, task_type;
+    uint32_t account_type, node_type, array_type, task_type, resource_type;
     RefArray *accounts; /* old, a registered root */
     Node *list_head;    /* sentinel node, old */
     RefArray *buckets;
@@ -55,7 +60,20 @@ typedef struct World {
     int log_fd;
     _Atomic long audits;
     _Atomic long tasks_run;
+    _Atomic long resources_destroyed;
 } World;
+
+/* An object with a destructor: it counts its runs in *counter (not a
+ * reference). */
+typedef struct Resource {
+    GcHeader header;
+    int64_t id;
+    _Atomic long *counter;
+} Resource;
+
+static void resource_destructor(void *object) {
+    atomic_fetch_add(((Resource *)object)->counter, 1);
+}
 
 static const StmLocation transfer_read = {"bank.kc", 10};
 static const StmLocation transfer_write = {"bank.kc", 11};
@@ -90,9 +108,11 @@ static void world_init(World *world) {
          .item_ref_count = 1,
          .item_ref_offsets = item_refs},
         {.name = "TaskArgument", .fixed_size = 24},
+        {.name = "Resource", .fixed_size = 24, .destructor = resource_destructor},
     };
-    uint32_t first = gc_heap_register_types(world->heap, types, 4);
+    uint32_t first = gc_heap_register_types(world->heap, types, 5);
     world->task_type = first + 3;
+    world->resource_type = first + 4;
     world->account_type = first;
     world->node_type = first + 1;
     world->array_type = first + 2;
@@ -406,6 +426,140 @@ START_TEST(task_queue_runs_every_task_once) {
 }
 END_TEST
 
+/* Task n checks that it runs n-th (account 3 counts the tasks run) and
+ * adds task n + 100 when n < 100: with one worker and one thread adding,
+ * the order is the order of addition. */
+static void ordered_task(GcThread *thread, void *argument) {
+    TaskArgument *node = argument;
+    stm_read_barrier(thread, node);
+    int64_t number = node->depth;
+    World *world = node->world;
+    stm_read_barrier(thread, world->accounts);
+    Account *counter = world->accounts->items[3];
+    stm_read_barrier(thread, counter);
+    if (counter->balance - INITIAL != number) {
+        fprintf(stderr, "task %lld ran in position %lld\n", (long long)number,
+                (long long)(counter->balance - INITIAL));
+        abort();
+    }
+    gc_write_barrier(thread, counter);
+    counter->balance++;
+    if (number < 100) {
+        TaskArgument *next = gc_alloc(thread, world->task_type, sizeof(TaskArgument));
+        next->depth = number + 100;
+        next->world = world;
+        stm_task_add(thread, ordered_task, next);
+    }
+}
+
+START_TEST(task_queue_is_first_in_first_out) {
+    World world;
+    world_init(&world);
+    GcThread *thread = gc_thread_attach(world.heap);
+    world_build(&world, thread);
+    for (int64_t number = 0; number < 100; number++) {
+        TaskArgument *node = gc_alloc(thread, world.task_type, sizeof(TaskArgument));
+        node->depth = number;
+        node->world = &world;
+        stm_task_add(thread, ordered_task, node);
+    }
+    stm_task_run(thread, 1);
+    stm_transaction_begin(thread);
+    Account *counter = world.accounts->items[3];
+    stm_read_barrier(thread, counter);
+    ck_assert_int_eq(counter->balance, INITIAL + 200);
+    stm_commit(thread);
+    gc_thread_detach(thread);
+    gc_heap_destroy(world.heap);
+}
+END_TEST
+
+/* A task added outside any transaction is committed state: the abort of the
+ * next transaction keeps it. */
+START_TEST(tasks_added_outside_survive_an_abort) {
+    World world;
+    world_init(&world);
+    GcThread *thread = gc_thread_attach(world.heap);
+    world_build(&world, thread);
+    TaskArgument *node = gc_alloc(thread, world.task_type, sizeof(TaskArgument));
+    node->depth = 0;
+    node->world = &world;
+    stm_task_add(thread, tree_task, node);
+    volatile int attempts = 0;
+    stm_transaction_begin(thread);
+    if (++attempts < 2) stm_abort_explicit(thread);
+    stm_commit(thread);
+    stm_task_run(thread, 2);
+    ck_assert_int_eq(total_now(&world, thread), ACCOUNTS * INITIAL + 1);
+    gc_thread_detach(thread);
+    gc_heap_destroy(world.heap);
+}
+END_TEST
+
+/* ---- The collector under concurrent transactions ---------------------------- */
+
+enum { GC_ROUNDS = 300, BIG_ITEMS = 4000 };
+
+/* One transaction: a young large array (over 16 KB), a resource with a
+ * destructor, and the identity hash of a young object taken before the
+ * commit that moves it; all three stay on the shadow stack. */
+static void gc_round(World *world, GcThread *thread, int64_t round) {
+    stm_transaction_begin(thread);
+    RefArray *big = new_array(world, thread, BIG_ITEMS);
+    gc_push_root(thread, big);
+    Resource *resource = gc_alloc_general(thread, world->resource_type, 24, 0);
+    resource->id = round;
+    resource->counter = &world->resources_destroyed;
+    big = thread->root_top[-1];
+    big->items[round % BIG_ITEMS] = resource;
+    Node *node = gc_alloc(thread, world->node_type, sizeof(Node));
+    node->key = (int64_t)gc_identity_hash(thread, node);
+    big = thread->root_top[-1];
+    big->items[0] = node;
+    stm_commit(thread);
+}
+
+static void *gc_worker(void *argument) {
+    Worker *worker = argument;
+    World *world = worker->world;
+    GcThread *thread = gc_thread_attach(world->heap);
+    for (int64_t round = 1; round <= GC_ROUNDS; round++) {
+        gc_round(world, thread, round);
+        /* Committed: old now, and its hash unchanged. */
+        RefArray *big = gc_pop_root(thread);
+        stm_transaction_begin(thread);
+        stm_read_barrier(thread, big);
+        Node *node = big->items[0];
+        Resource *resource = big->items[round % BIG_ITEMS];
+        stm_read_barrier(thread, node);
+        stm_read_barrier(thread, resource);
+        if (gc_is_young(big) || gc_is_young(node) || resource->id != round ||
+            (uint64_t)node->key != gc_identity_hash(thread, node))
+            abort();
+        stm_commit(thread);
+    }
+    gc_thread_detach(thread);
+    return NULL;
+}
+
+START_TEST(collector_features_in_parallel_transactions) {
+    World world;
+    world_init(&world);
+
+    GcThread *thread = gc_thread_attach(world.heap);
+    world_build(&world, thread);
+    run_workers(&world, thread, gc_worker, false);
+    gc_collect_major(thread);
+    /* Nothing keeps the resources: the major collection ran every
+     * destructor. */
+    ck_assert_int_eq(atomic_load(&world.resources_destroyed), THREADS * GC_ROUNDS);
+    GcVerifyReport report;
+    ck_assert_msg(gc_verify(world.heap, &report) == 0, "%s", report.first[0]);
+    gc_thread_detach(thread);
+    gc_heap_destroy(world.heap);
+}
+END_TEST
+
 /* ---- Atomic sections, break points, major collection ----------------------- */
 
 START_TEST(atomic_sections_and_break_points) {
@@ -539,6 +693,9 @@ static Suite *threads_suite(void) {
     tcase_add_test(cases, inevitable_transactions_do_io);
     tcase_add_test(cases, shared_list_and_table_under_contention);
     tcase_add_test(cases, task_queue_runs_every_task_once);
+    tcase_add_test(cases, task_queue_is_first_in_first_out);
+    tcase_add_test(cases, tasks_added_outside_survive_an_abort);
+    tcase_add_test(cases, collector_features_in_parallel_transactions);
     tcase_add_test(cases, atomic_sections_and_break_points);
     tcase_add_test(cases, major_collection_with_transactions_in_flight);
     tcase_add_test(cases, explicit_aborts_restart_and_are_counted);
