@@ -76,7 +76,8 @@ static void c_static_word(CStatic *object, const char *expr) {
 }
 
 /* A word that refers to a value; a dynamic object's is patched at start-up
- * by `patch` (a printf format taking the slot, then fr[slot]). */
+ * by kiln_init: through rt_list_store at index `list_patch` for a list's
+ * items, else through the write barrier at the word it fills. */
 static void c_static_value(CPrebuilt *state, CStatic *object, int slot, CWord word,
                            const char *list_patch) {
     if (word.dynamic_slot < 0) {
@@ -332,14 +333,13 @@ void c_emit_globals(FILE *out, RtypeProgram *rtype, Interp *interp) {
         RtypeRepr repr = c_global_repr_of(rtype, i);
         CWord word = c_prebuilt_word(&state, interp_global_value(interp, i),
                                      ann_global(rtype->annotator, i));
-        const char *convert = "rt_float_of_word";
         if (word.dynamic_slot >= 0) {
             fprintf(global_out, "%s g%d;\n", c_repr_types[repr], i);
             fprintf(state.init, "    g%d = fr[%d];\n", i, word.dynamic_slot);
         } else if (repr == RTYPE_FLOAT) {
             /* a double made from its bits is no constant expression */
             fprintf(global_out, "%s g%d;\n", c_repr_types[repr], i);
-            fprintf(state.init, "    g%d = %s(%s);\n", i, convert, word.expr);
+            fprintf(state.init, "    g%d = rt_float_of_word(%s);\n", i, word.expr);
         } else {
             fprintf(global_out, "%s g%d = %s;\n", c_repr_types[repr], i,
                     repr == RTYPE_REF ? word.pointer : word.expr);

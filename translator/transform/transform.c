@@ -123,16 +123,19 @@ static void transform_block(TransformProgram *program, int func, int block) {
          * operation when it can collect and complete; when it can only
          * collect by raising, what its exception link passes to a handler
          * here (an exception that leaves the function needs nothing) */
+        bool caught_raise = decision->raises && transform_caught_here(flow_block, i);
         bool *keep = live;
-        if (!decision->collects) {
+        if (!decision->collects && caught_raise) {
             memset(caught, 0, (size_t)graph->var_count + 1);
-            if (decision->raises && transform_caught_here(flow_block, i))
-                for (int a = 0; a < flow_block->exits[1].arg_count; a++)
-                    transform_use(caught, flow_block->exits[1].args[a]);
+            for (int a = 0; a < flow_block->exits[1].arg_count; a++)
+                transform_use(caught, flow_block->exits[1].args[a]);
             keep = caught;
         }
+        /* most operations neither collect nor raise into a handler here:
+         * they spill nothing, and the scan over every variable is skipped */
         int count = 0;
-        for (int var = 0; var < graph->var_count; var++)
+        if (!decision->collects && !caught_raise) keep = NULL;
+        for (int var = 0; keep && var < graph->var_count; var++)
             if (keep[var] && info->reprs[var] == RTYPE_REF) count++;
         if (count) {
             decision->spill = arena_alloc(&program->arena, sizeof(int) * (size_t)(count + 1));
