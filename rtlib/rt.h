@@ -204,6 +204,10 @@ typedef struct RtThread {
      * is taken. */
     RtList *tasks;
     int64_t task_head;
+    /* Generated functions on a cycle of calls check that the C stack (which
+     * grows down) has not reached this address; the space below it is kept
+     * for rtlib's own frames (raising, tracebacks, collections). */
+    const char *stack_limit;
 } RtThread;
 
 extern _Thread_local RtThread rt_thread;
@@ -241,6 +245,11 @@ static inline uint32_t rt_type_of(const void *object) {
             gc_shadow_stack_overflow(thread);                                                      \
     } while (0)
 
+/* The C stack is nearly exhausted: the caller must not go deeper. */
+static inline bool rt_stack_exhausted(void) {
+    return (const char *)__builtin_frame_address(0) < rt_thread.stack_limit;
+}
+
 /* ---- entry, exceptions, tracebacks (rt_core.c) --------------------------- */
 
 int rt_main(int argc, char **argv, const RtProgramInfo *program);
@@ -263,6 +272,8 @@ static inline void *rt_catch(void) {
     return exception;
 }
 _Noreturn void rt_exit(int64_t status);
+/* MemoryError "recursion too deep", as the graph interpreter raises it. */
+void rt_stack_overflow(GcThread *thread);
 
 /* ---- threads and transactions, run serially (rt_core.c) ------------------
  * The VM without STM runs `thread_start(f, arg)` as the call f(arg) at once

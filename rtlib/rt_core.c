@@ -7,6 +7,7 @@
  * starts a new traceback, a re-thrown one keeps adding to its own, and a
  * frame that already has an entry (a catch that re-throws) adds none.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +152,11 @@ void rt_task_run(GcThread *thread) {
     }
 }
 
-int rt_main(int argc, char **argv, const RtProgramInfo *program) {
+void rt_stack_overflow(GcThread *thread) {
+    rt_raise(thread, RT_ERR_MEMORY, "recursion too deep");
+}
+
+static int rt_run(int argc, char **argv, const RtProgramInfo *program) {
     GcConfig config;
     gc_config_default(&config);
     gc_config_from_env(&config);
@@ -192,4 +197,44 @@ int rt_main(int argc, char **argv, const RtProgramInfo *program) {
     gc_heap_destroy(heap);
     free(rt_thread.traceback);
     return (int)status;
+}
+
+/* The program runs on a thread of its own so that the depth of Kiln C
+ * recursion does not depend on the process's stack limit: RT_STACK_SIZE
+ * bytes of stack, of which the last RT_STACK_RESERVE stay for rtlib (the
+ * frames of rt_raise, tracebacks and collections below the deepest
+ * generated frame).  The pages are reserved, not touched. */
+enum { RT_STACK_SIZE = 256 << 20, RT_STACK_RESERVE = 1 << 20 };
+
+typedef struct RtMainArgs {
+    int argc;
+    char **argv;
+    const RtProgramInfo *program;
+    int status;
+} RtMainArgs;
+
+static void *rt_main_thread(void *opaque) {
+    RtMainArgs *args = opaque;
+    const char *top = __builtin_frame_address(0);
+    rt_thread.stack_limit = top - (RT_STACK_SIZE - RT_STACK_RESERVE);
+    args->status = rt_run(args->argc, args->argv, args->program);
+    return NULL;
+}
+
+int rt_main(int argc, char **argv, const RtProgramInfo *program) {
+    RtMainArgs args = {argc, argv, program, 0};
+    pthread_attr_t attributes;
+    pthread_t thread;
+    if (pthread_attr_init(&attributes) == 0 &&
+        pthread_attr_setstacksize(&attributes, RT_STACK_SIZE) == 0 &&
+        pthread_create(&thread, &attributes, rt_main_thread, &args) == 0) {
+        pthread_attr_destroy(&attributes);
+        pthread_join(thread, NULL);
+        return args.status;
+    }
+    /* no thread with a big stack: run here with the stack there is,
+     * checking against a conservative 4 MiB */
+    const char *top = __builtin_frame_address(0);
+    rt_thread.stack_limit = top - (4 << 20) + RT_STACK_RESERVE;
+    return rt_run(argc, argv, program);
 }

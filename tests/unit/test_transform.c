@@ -108,9 +108,17 @@ START_TEST(fixpoint_over_chains_and_recursion) {
         "    var n = len(args);\n"
         "    print(count(n)); print(len(pong(n))); print(even(n)); print(top(args[0]));\n"
         "}\n");
-    /* self recursion without allocation stays free of both */
+    /* self recursion without allocation collects nothing; it raises only
+     * through its stack check (MemoryError when the C stack is full) */
     ck_assert(!func_info(pipeline, "count")->can_collect);
-    ck_assert(!func_info(pipeline, "count")->can_raise);
+    ck_assert(func_info(pipeline, "count")->checks_stack);
+    ck_assert(func_info(pipeline, "count")->can_raise);
+    ck_assert(func_info(pipeline, "ping")->checks_stack);
+    ck_assert(func_info(pipeline, "odd")->checks_stack);
+    ck_assert(!func_info(pipeline, "leaf")->checks_stack);
+    ck_assert(!func_info(pipeline, "top")->checks_stack);
+    ck_assert(!func_info(pipeline, "main")->checks_stack);
+    ck_assert(!func_info(pipeline, "top")->can_raise);
     ck_assert(!call_site(pipeline, "count", "count").decision->collects);
     ck_assert(!func_info(pipeline, "even")->can_collect);
     ck_assert(!func_info(pipeline, "odd")->can_collect);

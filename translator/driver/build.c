@@ -1,8 +1,10 @@
 /* build.c - `kiln build FILE.kc -o VM` and `kiln rtype --dump`: the stages
  * after annotation, then the C compiler.
  *
- *   typed graphs ──rtype──▶ ──transform──▶ ──backend_c──▶ DIR/kiln_*.c ──cc -j N──▶ VM
- *                                                           + kilnrt + stm_gc
+ *   typed graphs ──rtype──▶ ──transform──▶ ──lower──▶ low-level graphs
+ *     ──backend_c──▶ DIR/kiln_funcs_N.c ─┐
+ *     or backend_llvm ▶ DIR/kiln_llvm.o ─┼─ DIR/kiln_data.c (backend_c) ──cc -j N──▶ VM
+ *                                         └────────────── + kilnrt + stm_gc
  *
  * Each stage prints its time with --verbose (or --time), then a summary.
  */
@@ -18,8 +20,10 @@
 
 #include "../annotate/annotate.h"
 #include "../backend_c/backend_c.h"
+#include "../backend_llvm/backend_llvm.h"
 #include "../interp/interp.h"
 #include "../rtype/rtype.h"
+#include "../transform/lower.h"
 #include "../transform/transform.h"
 #include "driver.h"
 #include "kiln_paths.h"
@@ -245,12 +249,13 @@ static bool build_message_position(const char *message, char **path, long *line)
     return false;
 }
 
-/* The Kiln C position of line `number` of generated `text`: that of the
- * nearest `#line N "FILE"` above it (kiln writes one before each statement,
- * so it is the statement's line); the path malloc'ed, false when no
- * directive precedes the line. */
+/* The Kiln C position of line `number` of generated `text`, as the C
+ * compiler counts it: the nearest `#line N ["FILE"]` above it gives line N
+ * to the line after it (the file stays the last one named); the path
+ * malloc'ed, false when no directive precedes the line. */
 static bool build_kiln_position(const char *text, long number, char **kc_path, long *kc_line) {
     *kc_path = NULL;
+    *kc_line = 0;
     const char *line = text;
     for (long index = 1; index < number && line; index++) {
         char *after = NULL;
@@ -258,8 +263,8 @@ static bool build_kiln_position(const char *text, long number, char **kc_path, l
         if (after && after[0] == ' ' && after[1] == '"') {
             free(*kc_path);
             *kc_path = strndup(after + 2, strcspn(after + 2, "\"\r\n"));
-            *kc_line = value;
         }
+        if (after && *kc_path) *kc_line = value + (number - index - 1);
         line = strchr(line, '\n');
         if (line) line++;
     }
@@ -436,6 +441,119 @@ static int build_compile(const DriverOptions *options, const char *dir, int file
     return 0;
 }
 
+/* The stages that every backend shares: rtype, transform, lower,
+ * optimize.  Returns the low-level program, or NULL with *status set
+ * (0 when a --stage dump ended the build). */
+static LowProgram *build_lower(DriverSession *session, const DriverOptions *options,
+                               RtypeProgram *rtype, TransformProgram **transform_out,
+                               DriverStage last, int *status) {
+    double started = build_now();
+    *status = 0;
+    TransformProgram *transform = transform_program(rtype);
+    *transform_out = transform;
+    build_time(options, "transform", &started);
+    if (last == STAGE_TRANSFORM) {
+        transform_dump(stdout, transform);
+        return NULL;
+    }
+    LowProgram *low = lower_program(transform);
+    build_time(options, "lower", &started);
+#ifdef KILN_DEBUG
+    bool verify = true;
+#else
+    bool verify = options->verify;
+#endif
+    if (verify && low_verify(low, stderr) > 0) {
+        diag_plain_error(&session->diag, "the low-level graphs are malformed (an internal error)");
+        low_program_free(low);
+        *status = 70;
+        return NULL;
+    }
+    if (last == STAGE_LOWER || last == STAGE_OPTIMIZE) {
+        low_dump(stdout, low, &session->diag);
+        low_program_free(low);
+        return NULL;
+    }
+    return low;
+}
+
+/* A folder for the generated files: --keep-c's, or a temporary one. */
+static bool build_make_dir(DriverSession *session, const DriverOptions *options, char *dir,
+                           size_t size) {
+    if (options->keep_c) {
+        snprintf(dir, size, "%s", options->keep_c);
+        mkdir(dir, 0777);
+        return true;
+    }
+    snprintf(dir, size, "%s/kiln-build-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (mkdtemp(dir)) return true;
+    diag_plain_error(&session->diag, "cannot make a temporary directory");
+    return false;
+}
+
+/* The LLVM module of the functions: an object in `dir`, or with
+ * --emit-llvm / --emit-bc the module itself at `output`. */
+static int build_llvm(DriverSession *session, const DriverOptions *options, const LowProgram *low,
+                      const char *dir, const char *output) {
+    if (!backend_llvm_available()) {
+        diag_plain_error(&session->diag, "kiln was built without LLVM: --backend=llvm, "
+                                         "--emit-llvm and --emit-bc are off (install llvm-19-dev "
+                                         "and rebuild kiln)");
+        return 1;
+    }
+    char object[4200];
+    snprintf(object, sizeof object, "%s/kiln_llvm.o", dir ? dir : ".");
+    BackendLlvmOptions llvm = {options->opt_level,
+                               true,
+                               true,
+                               dir ? object : NULL,
+                               options->emit_llvm ? output : NULL,
+                               options->emit_bc ? output : NULL,
+                               options->sanitize || BUILD_RUNTIME_SANITIZED};
+    return backend_llvm_emit(low, &session->diag, &llvm) == 0 ? 0 : 1;
+}
+
+/* Emission and the C compiler: the functions by the chosen backend, the
+ * data (descriptors, vtables, prebuilt globals, main) as C. */
+static int build_emit(DriverSession *session, const DriverOptions *options, Interp *interp,
+                      TransformProgram *transform, const LowProgram *low, DriverStage last,
+                      const char *output) {
+    double started = build_now();
+    if (options->emit_llvm || options->emit_bc) {
+        int status = build_llvm(session, options, low, NULL, output);
+        build_time(options, "llvm", &started);
+        return status;
+    }
+    char dir[4096];
+    if (!build_make_dir(session, options, dir, sizeof dir)) return 1;
+    BackendCOptions backend = {dir, options->jobs > 1 ? options->jobs * 2 : 2, true,
+                               options->gc_stress, options->llvm};
+    int files = backend_c_emit(transform, low, interp, &backend);
+    build_time(options, "emit", &started);
+    int status = files < 0 ? 1 : 0;
+    if (status == 0 && options->llvm) {
+        status = build_llvm(session, options, low, dir, output);
+        build_time(options, "llvm", &started);
+    }
+    if (status == 0 && last != STAGE_EMIT) {
+        status = build_compile(options, dir, files, output);
+        build_time(options, "cc", &started);
+    }
+    const RtypeProgram *rtype = transform->rtype;
+    if (options->timings || options->verbose)
+        fprintf(stderr,
+                "[summary] %d functions, %d GC types, %d spills, %d write barriers (%d "
+                "removed) -> %s\n",
+                rtype->func_count, rtype->type_count, transform->spilled_refs, transform->barriers,
+                transform->barriers_removed, status == 0 && last != STAGE_EMIT ? output : dir);
+    if (!options->keep_c) {
+        char *clean = build_format("rm -rf '%s'", dir);
+        if (system(clean) != 0) fprintf(stderr, "kiln: warning: could not remove %s\n", dir);
+        free(clean);
+    }
+    return status;
+}
+
 static int build_translate(DriverSession *session, const DriverOptions *options, Interp *interp,
                            Annotator *annotator, DriverStage last, const char *output) {
     double started = build_now();
@@ -450,46 +568,11 @@ static int build_translate(DriverSession *session, const DriverOptions *options,
         rtype_free(rtype);
         return 0;
     }
-    TransformProgram *transform = transform_program(rtype);
-    build_time(options, "transform", &started);
-    if (last == STAGE_TRANSFORM) {
-        transform_dump(stdout, transform);
-        transform_free(transform);
-        rtype_free(rtype);
-        return 0;
-    }
-    char dir[4096];
-    if (options->keep_c) {
-        snprintf(dir, sizeof dir, "%s", options->keep_c);
-        mkdir(dir, 0777);
-    } else {
-        snprintf(dir, sizeof dir, "%s/kiln-build-XXXXXX",
-                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-        if (!mkdtemp(dir)) {
-            diag_plain_error(&session->diag, "cannot make a temporary directory");
-            return 1;
-        }
-    }
-    BackendCOptions backend = {dir, options->jobs > 1 ? options->jobs * 2 : 2, true,
-                               options->gc_stress};
-    int files = backend_c_emit(transform, interp, &backend);
-    build_time(options, "emit", &started);
-    int status = files < 0 ? 1 : 0;
-    if (status == 0 && last != STAGE_EMIT) {
-        status = build_compile(options, dir, files, output);
-        build_time(options, "cc", &started);
-    }
-    if (options->timings || options->verbose)
-        fprintf(stderr,
-                "[summary] %d functions, %d GC types, %d spills, %d write barriers (%d "
-                "removed) -> %s\n",
-                rtype->func_count, rtype->type_count, transform->spilled_refs, transform->barriers,
-                transform->barriers_removed, status == 0 && last != STAGE_EMIT ? output : dir);
-    if (!options->keep_c) {
-        char *clean = build_format("rm -rf '%s'", dir);
-        if (system(clean) != 0) fprintf(stderr, "kiln: warning: could not remove %s\n", dir);
-        free(clean);
-    }
+    TransformProgram *transform = NULL;
+    int status = 0;
+    LowProgram *low = build_lower(session, options, rtype, &transform, last, &status);
+    if (low) status = build_emit(session, options, interp, transform, low, last, output);
+    low_program_free(low);
     transform_free(transform);
     rtype_free(rtype);
     return status;

@@ -19,6 +19,8 @@ typedef enum DriverStage {
     STAGE_RUN,
     STAGE_RTYPE,
     STAGE_TRANSFORM,
+    STAGE_LOWER,
+    STAGE_OPTIMIZE,
     STAGE_EMIT,
     STAGE_BUILD
 } DriverStage;
@@ -41,6 +43,9 @@ typedef struct DriverOptions {
     bool verbose;       /* --verbose: stage times, the commands run */
     bool sanitize;      /* --sanitize: build the VM with ASan and UBSan */
     DriverStage stage;  /* --stage=NAME: stop after that stage (0: build the VM) */
+    bool llvm;          /* --backend=llvm (else the C backend) */
+    bool emit_llvm;     /* --emit-llvm: write the LLVM module as text (.ll) to -o */
+    bool emit_bc;       /* --emit-bc: write it as bitcode (.bc) to -o */
 } DriverOptions;
 
 /* Everything one run of the front end owns; freed by driver_session_free. */

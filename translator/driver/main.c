@@ -18,10 +18,12 @@ static const char usage[] =
     "  annotate --dump FILE   print every function's signature and every variable's type\n"
     "  run FILE [ARGS...]     run the program under the graph interpreter\n"
     "  rtype --dump FILE      print the low-level graphs (representations, low-level ops)\n"
-    "  build FILE -o VM       translate to C and compile a standalone VM\n"
-    "        [-O0..-O3] [--backend=c] [--keep-c DIR] [--cc=CC] [-j N] [--gc-stress]\n"
-    "        [--sanitize] [--verbose] [--stage=rtype|transform|emit --dump]\n"
-    "  test [--mode=interp|c|c-stress|all] [--sanitize] PATH...\n"
+    "  build FILE -o VM       translate and compile a standalone VM\n"
+    "        [-O0..-O3] [--backend=c|llvm] [--keep-c DIR] [--cc=CC] [-j N] [--gc-stress]\n"
+    "        [--sanitize] [--verbose] [--stage=rtype|transform|lower|optimize|emit --dump]\n"
+    "  build --emit-llvm|--emit-bc FILE -o OUT\n"
+    "                         write the LLVM module (.ll text or .bc bitcode) only\n"
+    "  test [--mode=interp|c|c-stress|llvm|all] [--sanitize] PATH...\n"
     "                         run every .kc file under PATH and compare its output\n"
     "                         with NAME.out / NAME.err or its // expect: lines\n"
     "\n"
@@ -61,7 +63,16 @@ static int parse_options(int argc, const char **argv, int first, DriverOptions *
                     option);
             return -1;
         } else if (strcmp(option, "--backend=c") == 0)
-            ; /* the only backend so far */
+            options->llvm = false;
+        else if (strcmp(option, "--backend=llvm") == 0)
+            options->llvm = true;
+        else if (strncmp(option, "--backend=", 10) == 0) {
+            fprintf(stderr, "kiln: error: unknown backend '%s' (use c or llvm)\n", option + 10);
+            return -1;
+        } else if (strcmp(option, "--emit-llvm") == 0)
+            options->emit_llvm = options->llvm = true;
+        else if (strcmp(option, "--emit-bc") == 0)
+            options->emit_bc = options->llvm = true;
         else if (strcmp(option, "--keep-c") == 0 && index + 1 < argc)
             options->keep_c = argv[++index];
         else if (strncmp(option, "--cc=", 5) == 0)
@@ -78,11 +89,17 @@ static int parse_options(int argc, const char **argv, int first, DriverOptions *
             options->stage = STAGE_RTYPE;
         else if (strcmp(option, "--stage=transform") == 0)
             options->stage = STAGE_TRANSFORM;
+        else if (strcmp(option, "--stage=lower") == 0)
+            options->stage = STAGE_LOWER;
+        else if (strcmp(option, "--stage=optimize") == 0)
+            options->stage = STAGE_OPTIMIZE;
         else if (strcmp(option, "--stage=emit") == 0)
             options->stage = STAGE_EMIT;
         else if (strncmp(option, "--stage=", 8) == 0) {
-            fprintf(stderr, "kiln: error: unknown stage '%s' (use rtype, transform or emit)\n",
-                    option + 8);
+            fprintf(
+                stderr,
+                "kiln: error: unknown stage '%s' (use rtype, transform, lower, optimize or emit)\n",
+                option + 8);
             return -1;
         } else if (strcmp(option, "-I") == 0 && index + 1 < argc)
             paths[options->search_path_count++] = argv[++index];
@@ -152,7 +169,9 @@ int main(int argc, char **argv) {
     }
     if (stage == STAGE_BUILD && options.stage) stage = options.stage;
     if (stage == STAGE_BUILD && !options.output) {
-        fprintf(stderr, "kiln: error: build needs -o VM\n");
+        fprintf(stderr, options.emit_llvm ? "kiln: error: --emit-llvm needs -o FILE.ll\n"
+                        : options.emit_bc ? "kiln: error: --emit-bc needs -o FILE.bc\n"
+                                          : "kiln: error: build needs -o VM\n");
         free(paths);
         return 2;
     }

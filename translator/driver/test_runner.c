@@ -23,7 +23,10 @@
  *             expectation is a front-end error pass in every mode;
  *   c-stress  the same VM under KILN_GC_STRESS=1 (a minor collection at
  *             every allocation, which moves every young object);
- *   all       interp, c and c-stress in turn (one build).
+ *   llvm, llvm-stress  the same with `--backend=llvm`;
+ *   all       interp, c, c-stress, llvm and llvm-stress in turn (one build
+ *             per backend); without LLVM in this kiln, the llvm modes are
+ *             left out with a note.
  * --sanitize builds the VMs with ASan and UBSan.  Every child runs in the
  * file's own folder, so messages show bare file names; a run past the time
  * limit is killed and fails.  A failure names the mode that disagreed.
@@ -46,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../backend_llvm/backend_llvm.h"
 #include "../common/vec.h"
 #include "driver.h"
 
@@ -68,15 +72,24 @@ typedef struct TestCase {
     WordVec build_args; /* after `kiln build NAME.kc -o TMP/vm` */
 } TestCase;
 
-typedef enum TestMode { TEST_MODE_INTERP, TEST_MODE_C, TEST_MODE_C_STRESS, TEST_MODE_ALL } TestMode;
+typedef enum TestMode {
+    TEST_MODE_INTERP,
+    TEST_MODE_C,
+    TEST_MODE_C_STRESS,
+    TEST_MODE_LLVM,
+    TEST_MODE_LLVM_STRESS,
+    TEST_MODE_ALL
+} TestMode;
 
-static const char *const test_mode_names[] = {"interp", "c", "c-stress", "all"};
+static const char *const test_mode_names[] = {"interp", "c",           "c-stress",
+                                              "llvm",   "llvm-stress", "all"};
 
 typedef struct TestRun {
     const char *self; /* the kiln executable */
     TestMode mode;
-    bool sanitize;   /* translated modes: ASan/UBSan VMs */
-    char *build_dir; /* translated modes: where the VMs go */
+    bool sanitize;       /* translated modes: ASan/UBSan VMs */
+    bool llvm_available; /* this kiln has the LLVM backend */
+    char *build_dir;     /* translated modes: where the VMs go */
     int passed;
     int failed;
     int skipped;
@@ -289,11 +302,12 @@ static void test_run_interp(const TestRun *run, const TestCase *test, TestOutcom
 
 /* Builds the test's VM; false (with the build's output as the outcome)
  * when the build fails. */
-static bool test_build_vm(const TestRun *run, const TestCase *test, const char *vm,
+static bool test_build_vm(const TestRun *run, const TestCase *test, const char *vm, bool llvm,
                           TestOutcome *outcome) {
     const char *argv[] = {run->self,
                           "build",
                           "-O1",
+                          llvm ? "--backend=llvm" : "--backend=c",
                           test_base_name(test->path),
                           "-o",
                           vm,
@@ -436,7 +450,8 @@ static void test_run_build(TestRun *run, const TestCase *test) {
     unlink(vm);
 }
 
-static void test_run_translated(TestRun *run, const TestCase *test, bool plain, bool stress) {
+static void test_run_translated(TestRun *run, const TestCase *test, bool llvm, bool plain,
+                                bool stress) {
     char *reason = test_pending_reason(test->path);
     if (reason) {
         printf("SKIP %s: %s\n", test->path, reason);
@@ -447,22 +462,22 @@ static void test_run_translated(TestRun *run, const TestCase *test, bool plain, 
     char vm[PATH_MAX];
     snprintf(vm, sizeof vm, "%s/vm", test_build_dir(run));
     TestOutcome outcome;
-    bool built = test_build_vm(run, test, vm, &outcome);
+    bool built = test_build_vm(run, test, vm, llvm, &outcome);
     if (!built) {
         /* the build's diagnostics stand for the run in every translated mode */
-        test_judge(run, test, "c build", &outcome);
+        test_judge(run, test, llvm ? "llvm build" : "c build", &outcome);
         test_outcome_free(&outcome);
         return;
     }
     test_outcome_free(&outcome);
     if (plain) {
         test_run_vm(test, vm, false, &outcome);
-        test_judge(run, test, "c", &outcome);
+        test_judge(run, test, llvm ? "llvm" : "c", &outcome);
         test_outcome_free(&outcome);
     }
     if (stress) {
         test_run_vm(test, vm, true, &outcome);
-        test_judge(run, test, "c-stress", &outcome);
+        test_judge(run, test, llvm ? "llvm-stress" : "c-stress", &outcome);
         test_outcome_free(&outcome);
     }
     unlink(vm);
@@ -488,8 +503,14 @@ static void test_run_one(TestRun *run, const char *path) {
         test_judge(run, &test, "interp", &outcome);
         test_outcome_free(&outcome);
     }
-    if (run->mode != TEST_MODE_INTERP)
-        test_run_translated(run, &test, run->mode != TEST_MODE_C_STRESS, run->mode != TEST_MODE_C);
+    TestMode mode = run->mode;
+    if (mode == TEST_MODE_C || mode == TEST_MODE_C_STRESS || mode == TEST_MODE_ALL)
+        test_run_translated(run, &test, false, mode != TEST_MODE_C_STRESS, mode != TEST_MODE_C);
+    bool llvm = mode == TEST_MODE_LLVM || mode == TEST_MODE_LLVM_STRESS ||
+                (mode == TEST_MODE_ALL && run->llvm_available);
+    if (llvm)
+        test_run_translated(run, &test, true, mode != TEST_MODE_LLVM_STRESS,
+                            mode != TEST_MODE_LLVM);
     test_free(&test);
 }
 
@@ -556,7 +577,7 @@ int driver_test(int argc, const char **argv, const char *self) {
             if (!test_parse_mode(argv[i] + 7, &run.mode)) {
                 fprintf(stderr,
                         "kiln: error: unknown test mode '%s'; available: interp, c, c-stress, "
-                        "all\n",
+                        "llvm, llvm-stress, all\n",
                         argv[i] + 7);
                 return 2;
             }
@@ -572,6 +593,15 @@ int driver_test(int argc, const char **argv, const char *self) {
         fprintf(stderr, "kiln: error: 'kiln test' needs a .kc file or a folder that holds some\n");
         return 2;
     }
+    run.llvm_available = backend_llvm_available();
+    bool wants_llvm = run.mode == TEST_MODE_LLVM || run.mode == TEST_MODE_LLVM_STRESS;
+    if (wants_llvm && !run.llvm_available) {
+        fprintf(stderr, "kiln: error: kiln was built without LLVM: --mode=%s is off\n",
+                test_mode_names[run.mode]);
+        return 2;
+    }
+    if (run.mode == TEST_MODE_ALL && !run.llvm_available)
+        printf("note: kiln was built without LLVM: the llvm modes are left out\n");
     for (int i = 0; i < paths.count; i++) {
         if (paths.items[i])
             test_run_one(&run, paths.items[i]);

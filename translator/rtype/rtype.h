@@ -77,6 +77,8 @@ typedef struct RtypeFunc {
     RtypeOp **ops;    /* per block, per operation */
     bool can_raise;   /* set by the transform stage */
     bool can_collect; /* set by the transform stage */
+    bool checks_stack; /* on a cycle of calls: checks the C stack on entry
+                        * (set by the transform stage) */
 } RtypeFunc;
 
 /* Where a field lives in its instances (the same in every subclass). */

@@ -54,7 +54,8 @@ static void transform_fixpoint(RtypeProgram *rtype) {
         changed = false;
         for (int func = 0; func < rtype->func_count; func++) {
             RtypeFunc *info = &rtype->funcs[func];
-            bool raises = false, collects = false;
+            /* a stack check raises MemoryError */
+            bool raises = info->checks_stack, collects = false;
             for (int block = 0; block < info->graph->block_count; block++) {
                 const FlowBlock *flow_block = &info->graph->blocks[block];
                 /* a block the annotator proved unreachable never runs */
@@ -177,6 +178,7 @@ TransformProgram *transform_program(RtypeProgram *rtype) {
     if (!program) return NULL;
     arena_init(&program->arena);
     program->rtype = rtype;
+    transform_find_recursion(rtype);
     transform_fixpoint(rtype);
     program->ops =
         arena_alloc(&program->arena, sizeof(TransformOp **) * (size_t)(rtype->func_count + 1));
@@ -200,8 +202,8 @@ void transform_dump(FILE *out, const TransformProgram *program) {
     const RtypeProgram *rtype = program->rtype;
     for (int func = 0; func < rtype->func_count; func++) {
         const RtypeFunc *info = &rtype->funcs[func];
-        fprintf(out, "func %s%s%s\n", info->c_name, info->can_raise ? " raises" : "",
-                info->can_collect ? " collects" : "");
+        fprintf(out, "func %s%s%s%s\n", info->c_name, info->can_raise ? " raises" : "",
+                info->can_collect ? " collects" : "", info->checks_stack ? " checks-stack" : "");
         for (int block = 0; block < info->graph->block_count; block++) {
             if (!ann_block_reached(rtype->annotator, func, block)) continue;
             const FlowBlock *flow_block = &info->graph->blocks[block];

@@ -3,8 +3,12 @@
  *   rtyped graphs ──transform──▶ per operation: does it raise, does it
  *   collect, which references it must spill; per store: its write barrier
  *
- * Contract.  Expects: an RtypeProgram without errors.  Produces, for the C
- * backend (which emits exactly what is decided here):
+ * Contract.  Expects: an RtypeProgram without errors.  Produces, for the
+ * lowering to low-level graphs (lower.h, which makes exactly what is
+ * decided here explicit):
+ *   - stack checks: the functions on cycles of the call graph check the C
+ *     stack on entry and raise MemoryError when it is nearly full
+ *     (RtypeFunc.checks_stack, transform_calls.c);
  *   - exceptions: whether each function and each operation can raise; an
  *     operation that can raise is followed by a test of the exception in
  *     flight and a jump to its exception link (the last operation of an
@@ -50,6 +54,9 @@ typedef struct TransformProgram {
 } TransformProgram;
 
 TransformProgram *transform_program(RtypeProgram *rtype);
+/* Sets RtypeFunc.checks_stack of the functions on cycles of the call
+ * graph (transform_calls.c); transform_program calls it first. */
+void transform_find_recursion(RtypeProgram *rtype);
 void transform_free(TransformProgram *program);
 /* `kiln build --stage=transform --dump`: per operation, its flags and spills. */
 void transform_dump(FILE *out, const TransformProgram *program);

@@ -15,10 +15,12 @@ for argument in "$@"; do
 done
 if [ -n "${source:-}" ] && grep -q '= k[0-9]*_cc_rejects_this(' "$source"; then
     awk -v generated="$source" '
-        /^#line [0-9]+ "/ {
+        /^#line [0-9]+/ {
             presumed_line = $2 - 1
-            presumed_file = $3
-            gsub(/"/, "", presumed_file)
+            if (NF >= 3) {
+                presumed_file = $3
+                gsub(/"/, "", presumed_file)
+            }
             next
         }
         { presumed_line++ }
