@@ -1,7 +1,7 @@
 /* build.c - `kiln build FILE.kc -o VM` and `kiln rtype --dump`: the stages
  * after annotation, then the C compiler.
  *
- *   typed graphs ──rtype──▶ ──transform──▶ ──lower──▶ low-level graphs
+ *   typed graphs ──rtype──▶ ──transform──▶ ──lower──▶ ──optimize (-O1..)──▶ low-level graphs
  *     ──backend_c──▶ DIR/kiln_funcs_N.c ─┐
  *     or backend_llvm ▶ DIR/kiln_llvm.o ─┼─ DIR/kiln_data.c (backend_c) ──cc -j N──▶ VM
  *                                         └────────────── + kilnrt + stm_gc
@@ -24,6 +24,7 @@
 #include "../interp/interp.h"
 #include "../rtype/rtype.h"
 #include "../transform/lower.h"
+#include "../transform/optimize.h"
 #include "../transform/transform.h"
 #include "driver.h"
 #include "kiln_paths.h"
@@ -469,7 +470,26 @@ static LowProgram *build_lower(DriverSession *session, const DriverOptions *opti
         *status = 70;
         return NULL;
     }
-    if (last == STAGE_LOWER || last == STAGE_OPTIMIZE) {
+    if (last == STAGE_LOWER) {
+        low_dump(stdout, low, &session->diag);
+        low_program_free(low);
+        return NULL;
+    }
+    if (options->opt_level >= 1) {
+        int inlined = transform_inline(low, TRANSFORM_INLINE_SIZE_LIMIT);
+        int folded = transform_fold(low);
+        build_time(options, "optimize", &started);
+        if (options->verbose)
+            fprintf(stderr, "[optimize] %d calls inlined, %d constants folded\n", inlined, folded);
+        if (verify && low_verify(low, stderr) > 0) {
+            diag_plain_error(&session->diag,
+                             "the optimized low-level graphs are malformed (an internal error)");
+            low_program_free(low);
+            *status = 70;
+            return NULL;
+        }
+    }
+    if (last == STAGE_OPTIMIZE) {
         low_dump(stdout, low, &session->diag);
         low_program_free(low);
         return NULL;
