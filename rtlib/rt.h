@@ -272,6 +272,9 @@ static inline void *rt_catch(void) {
     return exception;
 }
 _Noreturn void rt_exit(int64_t status);
+/* TypeError "cannot cast CLASS to TARGET" for an object that is not an
+ * instance of the class named `target`. */
+void rt_raise_cast(GcThread *thread, const void *object, const char *target);
 /* MemoryError "recursion too deep", as the graph interpreter raises it. */
 void rt_stack_overflow(GcThread *thread);
 

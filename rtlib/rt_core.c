@@ -152,6 +152,13 @@ void rt_task_run(GcThread *thread) {
     }
 }
 
+void rt_raise_cast(GcThread *thread, const void *object, const char *target) {
+    uint32_t type = rt_type_of(object);
+    const char *name =
+        type >= RT_TYPE__COUNT ? rt_thread.program->type_names[type - RT_TYPE__COUNT] : NULL;
+    rt_raise(thread, RT_ERR_TYPE, "cannot cast %s to %s", name ? name : "object", target);
+}
+
 void rt_stack_overflow(GcThread *thread) {
     rt_raise(thread, RT_ERR_MEMORY, "recursion too deep");
 }

@@ -195,6 +195,36 @@ START_TEST(the_dump_names_functions_and_blocks) {
 }
 END_TEST
 
+START_TEST(dict_lookups_are_an_inline_probe_loop) {
+    Lowered result =
+        lowered("fn count(d, k) { return d[k] + d.get(k + 1, 0); }\n"
+                "fn named(d, k) { return d.contains(k); }\n"
+                "fn keyed(d, k) { return d[k]; }\n"
+                "fn main() {\n"
+                "    var d: dict<int, int> = {1: 2};\n"
+                "    var n: dict<str, bool> = {\"a\": true};\n"
+                "    var t: dict<(int, int), int> = {(1, 2): 3};\n"
+                "    print(count(d, 1)); print(named(n, \"a\")); print(keyed(t, (1, 2)));\n"
+                "}\n");
+    char *count = function_dump(&result, "count");
+    ck_assert_int_eq(count_of(count, "; dict probe\n"), 2);
+    ck_assert_msg(strstr(count, "rt_dict_find") == NULL, "%s", count);
+    /* an absent key: rtlib makes the KeyError, then the exception leaves */
+    ck_assert_msg(strstr(count, "; dict key absent") != NULL, "%s", count);
+    ck_assert_msg(strstr(count, "call @rt_dict_get(") != NULL, "%s", count);
+    free(count);
+    char *named = function_dump(&result, "named");
+    ck_assert_msg(strstr(named, "; dict probe") != NULL, "%s", named);
+    ck_assert_msg(strstr(named, "call @rt_str_eq(") != NULL, "%s", named);
+    free(named);
+    /* tuple keys hash through their descriptor: rtlib's loop */
+    char *keyed = function_dump(&result, "keyed");
+    ck_assert_msg(strstr(keyed, "call @rt_dict_find(") != NULL, "%s", keyed);
+    free(keyed);
+    lowered_free(&result);
+}
+END_TEST
+
 static Suite *lower_suite(void) {
     Suite *suite = suite_create("lower");
     TCase *cases = tcase_create("lower");
@@ -207,6 +237,7 @@ static Suite *lower_suite(void) {
     tcase_add_test(cases, functions_on_call_cycles_check_the_stack);
     tcase_add_test(cases, int_switches_are_switches_and_str_switches_compare);
     tcase_add_test(cases, the_dump_names_functions_and_blocks);
+    tcase_add_test(cases, dict_lookups_are_an_inline_probe_loop);
     suite_add_tcase(suite, cases);
     return suite;
 }

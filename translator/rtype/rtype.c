@@ -424,9 +424,11 @@ static void rtype_lower_builtin(RtypeScope *scope, RtypeOp *low) {
     low->opcode = RTYPE_OP_BUILTIN;
     low->raises = flow_builtin_info[op->aux].can_raise;
     if (op->aux == FLOW_BUILTIN_LEN) {
+        const Ann *object = rtype_value_ann(scope, op->args[0]);
         low->opcode = RTYPE_OP_LEN;
-        low->raises = false;
-        low->valtype = rtype_valtype(scope->program, rtype_value_ann(scope, op->args[0]));
+        low->nullable = object->nullable;
+        low->raises = object->nullable; /* NullError "len() of null" */
+        low->valtype = rtype_valtype(scope->program, object);
         return;
     }
     if (op->aux == FLOW_BUILTIN_PRINT && op->arg_count == 1 && rtype_arg_kind(scope, 0) == ANN_STR)

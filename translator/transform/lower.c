@@ -251,23 +251,43 @@ LowValue lower_call_runtime(Lower *lower, const char *name, int count, ...) {
     return result;
 }
 
-void lower_check(Lower *lower, LowValue failed, RtError error, const char *format, int count, ...) {
+/* if (failed) { spill; raising(args); reload; raise exit }. */
+static void lower_check_with(Lower *lower, LowValue failed, const char *raising,
+                             const LowValue *args, int count) {
     LowBuilder *builder = &lower->builder;
+    int fail = low_new_block(builder->func, "check failed");
+    int next = low_new_block(builder->func, NULL);
+    low_term_branch(builder, failed, fail, next, LOW_HINT_UNLIKELY);
+    low_set_block(builder, fail);
+    lower_spill(lower);
+    low_emit_call(builder, low_symbol_runtime(lower->program, raising), args, count);
+    lower_reload(lower);
+    low_term_goto(builder, lower_raise_exit(lower));
+    low_set_block(builder, next);
+}
+
+void lower_check(Lower *lower, LowValue failed, RtError error, const char *format, int count, ...) {
     LowValue args[8] = {low_thread(), low_int(error), low_cstring_value(lower->program, format)};
     va_list list;
     va_start(list, count);
     for (int i = 0; i < count && i < 5; i++)
         args[3 + i] = va_arg(list, LowValue);
     va_end(list);
-    int fail = low_new_block(builder->func, "check failed");
-    int next = low_new_block(builder->func, NULL);
-    low_term_branch(builder, failed, fail, next, LOW_HINT_UNLIKELY);
-    low_set_block(builder, fail);
-    lower_spill(lower);
-    low_emit_call(builder, low_symbol_runtime(lower->program, "rt_raise"), args, 3 + count);
-    lower_reload(lower);
-    low_term_goto(builder, lower_raise_exit(lower));
-    low_set_block(builder, next);
+    lower_check_with(lower, failed, "rt_raise", args, 3 + count);
+}
+
+void lower_check_runtime(Lower *lower, LowValue failed, const char *raising, int count, ...) {
+    LowValue args[8];
+    va_list list;
+    va_start(list, count);
+    for (int i = 0; i < count && i < 8; i++)
+        args[i] = va_arg(list, LowValue);
+    va_end(list);
+    lower_check_with(lower, failed, raising, args, count);
+}
+
+void lower_null_check_value(Lower *lower, LowValue value, const char *what) {
+    lower_check(lower, low_emit_unary(&lower->builder, LOW_UN_NOT, value), RT_ERR_NULL, what, 0);
 }
 
 void lower_null_check(Lower *lower, const FlowOp *op, const char *what) {

@@ -74,7 +74,8 @@ static void lower_len(Lower *lower, const FlowOp *op) {
         return;
     }
     LowValue object = lower_data_ref(lower, op, 0);
-    if (kind == ANN_STR && ann && !ann->nullable) {
+    if (ann && ann->nullable) lower_null_check_value(lower, object, "len() of null");
+    if (kind == ANN_STR) {
         lower_set_result(
             lower, op,
             low_emit_load(&lower->builder, LOW_I64, object, LOWER_OFFSET(RtStr, length)));
@@ -514,15 +515,13 @@ static void lower_str_method(Lower *lower, const FlowOp *op) {
     lower_data_result(lower, op, result);
 }
 
-/* get and contains: rt_dict_find (which cannot collect) and, for get, the
- * value of the entry found or the default. */
+/* get and contains: the probe loop (lower_dict.c, which cannot collect)
+ * and, for get, the value of the entry found or the default. */
 static void lower_dict_lookup(Lower *lower, const FlowOp *op, bool get) {
     LowBuilder *builder = &lower->builder;
     LowFunc *func = builder->func;
     LowValue dict = lower_data_ref(lower, op, 0);
-    LowValue found =
-        low_emit_runtime(builder, "rt_dict_find", 3, dict, lower_word(lower, op->args[1]),
-                         lower_valtype(lower, lower_low(lower)->valtype));
+    LowValue found = lower_dict_find(lower, dict, lower_ann(lower, op->args[0]), op->args[1]);
     LowValue present = lower_data_binary(lower, LOW_BIN_GE, found, low_int(0));
     if (!get) {
         lower_set_result(lower, op, present);
@@ -533,11 +532,7 @@ static void lower_dict_lookup(Lower *lower, const FlowOp *op, bool get) {
     int done = low_new_block(func, "dict get done");
     low_term_branch(builder, present, hit, miss, LOW_HINT_NONE);
     low_set_block(builder, hit);
-    LowValue entries = low_emit_load(builder, LOW_PTR, dict, LOWER_OFFSET(RtDict, entries));
-    LowValue word =
-        low_emit_load_indexed(builder, LOW_I64, entries, found, (int32_t)sizeof(RtEntry),
-                              LOWER_OFFSET(RtEntries, items) + LOWER_OFFSET(RtEntry, value));
-    lower_set_result(lower, op, lower_from_word(lower, op, word));
+    lower_set_result(lower, op, lower_from_word(lower, op, lower_dict_value(lower, dict, found)));
     low_term_goto(builder, done);
     low_set_block(builder, miss);
     lower_data_pass(lower, op, op->arg_count > 2 ? lower_arg(lower, op, 2) : low_int(0));
@@ -592,7 +587,11 @@ static void lower_builder_method(Lower *lower, const FlowOp *op) {
 void lower_method(Lower *lower, const FlowOp *op) {
     const Ann *receiver = op->args[0].kind == FLOW_VALUE_VAR ? lower_ann(lower, op->args[0]) : NULL;
     AnnKind kind = receiver ? receiver->kind : ANN_STR;
-    if (receiver && receiver->nullable) lower_null_check(lower, op, "cannot call method of null");
+    if (receiver && receiver->nullable) {
+        char what[200];
+        snprintf(what, sizeof what, "cannot call method '%s' of null", op->name);
+        lower_null_check_value(lower, lower_data_ref(lower, op, 0), what);
+    }
     switch (kind) {
     case ANN_LIST: lower_list_method(lower, op, receiver); return;
     case ANN_DICT: lower_dict_method(lower, op); return;
@@ -746,6 +745,28 @@ static void lower_list_setitem(Lower *lower, const FlowOp *op) {
     low_emit_store_indexed(builder, LOW_I64, items, index, 8, LOWER_OFFSET(RtArray, items), word);
 }
 
+/* d[k]: the probe loop; when the key is absent, rt_dict_get makes the
+ * KeyError (with the key in its message) and the exception leaves. */
+static void lower_dict_getitem(Lower *lower, const FlowOp *op) {
+    LowBuilder *builder = &lower->builder;
+    LowFunc *func = builder->func;
+    lower_null_check(lower, op, "cannot index null");
+    LowValue dict = lower_data_ref(lower, op, 0);
+    LowValue found = lower_dict_find(lower, dict, lower_ann(lower, op->args[0]), op->args[1]);
+    int hit = low_new_block(func, NULL);
+    int absent = low_new_block(func, "dict key absent");
+    low_term_branch(builder, lower_data_binary(lower, LOW_BIN_GE, found, low_int(0)), hit, absent,
+                    LOW_HINT_LIKELY);
+    low_set_block(builder, absent);
+    lower_spill(lower);
+    low_emit_runtime(builder, "rt_dict_get", 4, low_thread(), dict, lower_word(lower, op->args[1]),
+                     lower_valtype(lower, lower_low(lower)->valtype));
+    lower_reload(lower);
+    low_term_goto(builder, lower_raise_exit(lower));
+    low_set_block(builder, hit);
+    lower_set_result(lower, op, lower_from_word(lower, op, lower_dict_value(lower, dict, found)));
+}
+
 void lower_item(Lower *lower, const FlowOp *op) {
     LowBuilder *builder = &lower->builder;
     const RtypeOp *low = lower_low(lower);
@@ -773,13 +794,7 @@ void lower_item(Lower *lower, const FlowOp *op) {
         lower_set_result(lower, op, lower_from_word(lower, op, word));
         return;
     }
-    case RTYPE_OP_DICT_GETITEM: {
-        LowValue word =
-            lower_call_runtime(lower, "rt_dict_get", 4, low_thread(), lower_data_ref(lower, op, 0),
-                               lower_word(lower, op->args[1]), lower_valtype(lower, low->valtype));
-        lower_set_result(lower, op, lower_from_word(lower, op, word));
-        return;
-    }
+    case RTYPE_OP_DICT_GETITEM: lower_dict_getitem(lower, op); return;
     case RTYPE_OP_DICT_SETITEM:
         lower_null_check(lower, op, "cannot index null");
         lower_call_runtime(lower, "rt_dict_set", 5, low_thread(), lower_data_ref(lower, op, 0),

@@ -81,8 +81,19 @@ void lower_push_root(Lower *lower, LowValue value);
 LowValue lower_pop_root(Lower *lower);
 /* The RtValType descriptor kval_N as a value; -1: kval_str. */
 LowValue lower_valtype(Lower *lower, int valtype);
+/* if (failed) the runtime function `raising` (one that raises: rt_raise_cast,
+ * rt_stack_overflow...) with `count` arguments, then the raise exit. */
+void lower_check_runtime(Lower *lower, LowValue failed, const char *raising, int count, ...);
+/* NullError `what` when `value` is null. */
+void lower_null_check_value(Lower *lower, LowValue value, const char *what);
 /* NullError `what` when the op's first operand may be null (RtypeOp.nullable). */
 void lower_null_check(Lower *lower, const FlowOp *op, const char *what);
+
+/* lower_dict.c: the entry index of `key` in `dict` (annotated `dict_ann`),
+ * or -1, by the inline probe loop for int, bool, char and str keys; and
+ * the value word of entry `found`.  Neither can collect or raise. */
+LowValue lower_dict_find(Lower *lower, LowValue dict, const Ann *dict_ann, FlowValue key);
+LowValue lower_dict_value(Lower *lower, LowValue dict, LowValue found);
 
 /* lower_ops.c: the operations of the core (arithmetic, calls, tasks...);
  * lower_data.c: built-ins, methods of built-in types, aggregates, items;

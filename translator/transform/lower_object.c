@@ -92,9 +92,9 @@ static void lower_type_test(Lower *lower, const FlowOp *op) {
     LowValue is = low_emit_binary(builder, LOW_BIN_ULT, offset,
                                   low_int((int64_t)low->last_type - low->type_id + 1));
     if (cast) {
-        char message[200];
-        snprintf(message, sizeof message, "cannot cast to %s", lower->flow->classes[op->aux].name);
-        lower_check(lower, low_emit_unary(builder, LOW_UN_NOT, is), RT_ERR_TYPE, message, 0);
+        lower_check_runtime(lower, low_emit_unary(builder, LOW_UN_NOT, is), "rt_raise_cast", 3,
+                            low_thread(), object,
+                            low_cstring_value(lower->program, lower->flow->classes[op->aux].name));
     } else {
         lower_set_result(lower, op, is);
     }
@@ -168,7 +168,9 @@ static void lower_bind_method(Lower *lower, const FlowOp *op) {
     LowBuilder *builder = &lower->builder;
     const RtypeOp *low = lower_low(lower);
     const RtypeVtable *table = &lower->rtype->vtables.items[low->vtable];
-    lower_null_check(lower, op, "cannot read method of null");
+    char what[200];
+    snprintf(what, sizeof what, "cannot read '%s' of null", op->name);
+    lower_null_check(lower, op, what);
     LowValue object = lower_object_ref(lower, op, 0);
     char name[32];
     snprintf(name, sizeof name, "kvt_%d", low->vtable);
