@@ -8,7 +8,7 @@
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-PACKAGES := build-essential cmake pkg-config check uthash-dev libgc-dev clang valgrind hyperfine llvm-19-dev
+PACKAGES := build-essential cmake pkg-config check uthash-dev libgc-dev clang valgrind hyperfine llvm-19-dev gdb
 
 .PHONY: all deps build run test bench asan clean format
 

@@ -102,11 +102,7 @@ START_TEST(loop_prints_labels_only_for_jump_targets) {
     ck_assert_str_eq(text, "\n"
                            "/* sum */\n"
                            "int64_t kiln_sum_1(GcThread *th, int64_t r0) {\n"
-                           "    int64_t r1 = 0;\n"
-                           "    int64_t r2 = 0;\n"
-                           "    int64_t r3 = 0;\n"
-                           "    int64_t r4 = 0;\n"
-                           "    int64_t r5 = 0;\n"
+                           "    int64_t r1 = 0, r2 = 0, r3 = 0, r4 = 0, r5 = 0;\n"
                            "    (void)th;\n"
                            "    r1 = INT64_C(0);\n"
                            "    r2 = INT64_C(0);\n"
@@ -238,8 +234,8 @@ START_TEST(binary_operations) {
     char *text = print_function(low, 0, NULL);
     for (int i = 0; i < count; i++)
         expect_text(text, "    r%d = %s;\n", results[i], cases[i].expected);
-    expect_text(text, "    double r%d = 0;\n", results[13]);
-    expect_text(text, "    void *r%d = NULL;\n", results[21]);
+    expect_text(text, "double r%d = 0", results[13]);
+    expect_text(text, "*r%d = NULL", results[21]);
     free(text);
     low_program_free(low);
 }
@@ -445,7 +441,8 @@ START_TEST(runtime_primitives) {
     int pending = low_emit_prim(&builder, LOW_PRIM_EXCEPTION_PENDING, LOW_I64, 0).index;
     int caught = low_emit_prim(&builder, LOW_PRIM_CATCH, LOW_PTR, 0).index;
     int frame = low_emit_prim(&builder, LOW_PRIM_FRAME_ADDRESS, LOW_PTR, 0).index;
-    int inlined_frame = low_emit_prim(&builder, LOW_PRIM_FRAME_ADDRESS, LOW_PTR, 1, low_int(2)).index;
+    int inlined_frame =
+        low_emit_prim(&builder, LOW_PRIM_FRAME_ADDRESS, LOW_PTR, 1, low_int(2)).index;
     int exhausted = low_emit_prim(&builder, LOW_PRIM_STACK_CHECK, LOW_I64, 0).index;
     low_emit_prim(&builder, LOW_PRIM_CATCH, LOW_VOID, 0);
     low_emit_prim(&builder, LOW_PRIM_TYPE_ID, LOW_VOID, 1, p);
@@ -465,7 +462,7 @@ START_TEST(runtime_primitives) {
     /* a stack byte per frame marker, an inlined function's apart */
     expect_text(text, "    r%d = (void *)&kiln_frame_0;\n", frame);
     expect_text(text, "    r%d = (void *)&kiln_frame_2;\n", inlined_frame);
-    expect_text(text, "    char kiln_frame_1;\n");
+    expect_text(text, "    char kiln_frame_0, kiln_frame_1, kiln_frame_2;\n");
     expect_text(text, "    r%d = rt_stack_exhausted();\n", exhausted);
     expect_text(text, "    rt_catch();\n");
     expect_text(text, "    (void)(rt_type_of(r0));\n");
@@ -525,7 +522,9 @@ START_TEST(line_directives_follow_the_compilers_count) {
                            "/* f */\n"
                            "#line 1 \"dir/f\\\"1.kc\"\n"
                            "int64_t kiln_f(GcThread *th) {\n"
+                           "#line 1\n"
                            "    int64_t r0 = 0;\n"
+                           "#line 1\n"
                            "    (void)th;\n"
                            "#line 3\n"
                            "    r0 = INT64_C(1);\n"

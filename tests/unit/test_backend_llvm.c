@@ -5,8 +5,10 @@
  * links it with a small C driver by `cc` against rtlib's headers, runs it
  * and compares what it prints with what the same operations give in C, here
  * or in the driver (the runtime's own inline functions for the primitives).
- * The other tests check the verifier's diagnostics, the .ll and .bc files
- * and the DWARF line table.
+ * The sanitizing tests emit with AddressSanitizer, link with
+ * -fsanitize=address and check that a bad read of the generated code ends
+ * the driver with the sanitizer's report.  The other tests check the
+ * verifier's diagnostics, the .ll and .bc files and the DWARF output.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -29,7 +31,8 @@ typedef struct Run {
     DiagContext diag;
     char *messages; /* the diagnostics */
     size_t messages_size;
-    int status; /* the driver's wait status */
+    int status;    /* the driver's wait status */
+    bool sanitize; /* emitted with AddressSanitizer, linked with -fsanitize=address */
 } Run;
 
 static void run_init(Run *run) {
@@ -69,7 +72,8 @@ static int run_emit(Run *run, int opt_level, bool debug_info) {
                                   true,
                                   run_path(run, "prog.o", object, sizeof object),
                                   run_path(run, "prog.ll", ll, sizeof ll),
-                                  run_path(run, "prog.bc", bc, sizeof bc)};
+                                  run_path(run, "prog.bc", bc, sizeof bc),
+                                  run->sanitize};
     return backend_llvm_emit(run->program, &run->diag, &options);
 }
 
@@ -106,7 +110,10 @@ static char *run_command(Run *run, const char *command) {
 }
 
 /* Emits the program at `opt_level` with debug information, links it with
- * the driver and runs it: its standard output. */
+ * the driver and runs it: its standard output.  A sanitized run's standard
+ * error goes to prog.err, and AddressSanitizer's report ends it with the
+ * status ASAN_EXIT_STATUS. */
+enum { ASAN_EXIT_STATUS = 23 };
 static char *run_program(Run *run, int opt_level, const char *driver) {
     ck_assert_msg(run_emit(run, opt_level, true) == 0, "the backend failed:\n%s",
                   run_messages(run));
@@ -118,15 +125,21 @@ static char *run_program(Run *run, int opt_level, const char *driver) {
     fputs(driver, out);
     fclose(out);
     snprintf(command, sizeof command,
-             "cc -std=gnu11 -g -I'%s/rtlib' -I'%s/stm_gc' '%s' '%s/prog.o' -o '%s/prog' -lm 2>'%s'",
-             KILN_TEST_SOURCE_DIR, KILN_TEST_SOURCE_DIR, source, run->dir, run->dir,
-             run_path(run, "cc.log", log, sizeof log));
+             "cc -std=gnu11 -g %s -I'%s/rtlib' -I'%s/stm_gc' '%s' '%s/prog.o' -o '%s/prog' -lm "
+             "2>'%s'",
+             run->sanitize ? "-fsanitize=address" : "", KILN_TEST_SOURCE_DIR, KILN_TEST_SOURCE_DIR,
+             source, run->dir, run->dir, run_path(run, "cc.log", log, sizeof log));
     if (system(command) != 0) {
         char *text = read_whole(log);
         ck_abort_msg("cc could not link the object:\n%s", text ? text : "");
     }
     /* exec: the driver's own wait status, and no shell report of a signal */
-    snprintf(command, sizeof command, "exec '%s/prog'", run->dir);
+    if (run->sanitize)
+        snprintf(command, sizeof command,
+                 "ASAN_OPTIONS=detect_leaks=0:exitcode=%d exec '%s/prog' 2>'%s/prog.err'",
+                 ASAN_EXIT_STATUS, run->dir, run->dir);
+    else
+        snprintf(command, sizeof command, "exec '%s/prog'", run->dir);
     return run_command(run, command);
 }
 
@@ -942,6 +955,98 @@ START_TEST(unreachable_aborts) {
 }
 END_TEST
 
+/* ---- AddressSanitizer ---------------------------------------------------------------- */
+
+/* Whether `cc -fsanitize=address` links a program that then runs: the
+ * sanitizer tests need the runtime, which not every compiler installs. */
+static bool asan_available(Run *run) {
+    char command[512];
+    snprintf(command, sizeof command,
+             "printf 'int main(void) { return 0; }\\n' >'%s/probe.c' && "
+             "cc -fsanitize=address '%s/probe.c' -o '%s/probe' 2>/dev/null && "
+             "ASAN_OPTIONS=detect_leaks=0 '%s/probe'",
+             run->dir, run->dir, run->dir, run->dir);
+    return system(command) == 0;
+}
+
+/* kiln_peek(th, words, index): the word words[index], a load at an index
+ * the code cannot know, so that no optimization level removes the check. */
+static void build_peek(LowProgram *program) {
+    LowBuilder builder;
+    func_new(&builder, program, "kiln_peek", LOW_I64, 2, LOW_PTR, LOW_I64);
+    low_term_return(&builder, low_emit_load_indexed(&builder, LOW_I64, reg(&builder, 0),
+                                                    reg(&builder, 1), sizeof(int64_t), 0));
+}
+
+/* A driver that reads the two words of a malloc'd object through
+ * kiln_peek, then does `bad_access`, which must not come back. */
+static char *peek_driver(const char *bad_access) {
+    return format("int64_t kiln_peek(GcThread *, int64_t *, int64_t);\n"
+                  "int main(void) {\n"
+                  "    int64_t *object = malloc(2 * sizeof(int64_t));\n"
+                  "    object[0] = 5; object[1] = 7;\n"
+                  "    printf(\"%%\" PRId64 \" %%\" PRId64 \"\\n\", kiln_peek(NULL, object, 0), "
+                  "kiln_peek(NULL, object, 1));\n"
+                  "    fflush(stdout);\n"
+                  "    %s\n"
+                  "    puts(\"not reached\");\n"
+                  "    return 0;\n}\n",
+                  bad_access);
+}
+
+/* Runs the peek driver sanitized at `opt_level` and checks that the bad
+ * access ended it with AddressSanitizer's report of `error`, a read of 8
+ * bytes in kiln_peek. */
+static void expect_asan_report(int opt_level, const char *bad_access, const char *error) {
+    Run run;
+    run_init(&run);
+    if (!asan_available(&run)) {
+        fprintf(stderr, "test_backend_llvm: cc cannot link -fsanitize=address programs; the "
+                        "AddressSanitizer tests are skipped\n");
+        run_free(&run);
+        return;
+    }
+    run.sanitize = true;
+    build_peek(run.program);
+    char *driver = peek_driver(bad_access);
+    char *output = run_program(&run, opt_level, driver);
+    char path[64];
+    char *report = read_whole(run_path(&run, "prog.err", path, sizeof path));
+    ck_assert_ptr_nonnull(report);
+    ck_assert_str_eq(output, "5 7\n");
+    ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == ASAN_EXIT_STATUS,
+                  "wait status %d is not AddressSanitizer's exit; it said:\n%s", run.status,
+                  report);
+    char *headline = format("ERROR: AddressSanitizer: %s", error);
+    ck_assert_msg(strstr(report, headline), "no '%s' in\n%s", headline, report);
+    ck_assert_msg(strstr(report, "READ of size 8"), "%s", report);
+    ck_assert_msg(strstr(report, "kiln_peek"), "the report does not name kiln_peek:\n%s", report);
+    char *ll = read_whole(run_path(&run, "prog.ll", path, sizeof path));
+    ck_assert_ptr_nonnull(ll);
+    ck_assert_msg(strstr(ll, "sanitize_address"), "%s", ll);
+    free(ll);
+    free(headline);
+    free(report);
+    free(output);
+    free(driver);
+    run_free(&run);
+}
+
+/* One word past the end of a malloc'd object: the load is checked at
+ * every optimization level, -O0 included. */
+START_TEST(sanitized_code_reports_reads_past_an_object) {
+    expect_asan_report(_i, "printf(\"%\" PRId64 \"\\n\", kiln_peek(NULL, object, 2));",
+                       "heap-buffer-overflow");
+}
+END_TEST
+
+START_TEST(sanitized_code_reports_reads_of_freed_objects) {
+    expect_asan_report(_i,
+                       "free(object); printf(\"%\" PRId64 \"\\n\", kiln_peek(NULL, object, 0));",
+                       "heap-use-after-free");
+}
+END_TEST
+
 /* ---- diagnostics ------------------------------------------------------------------- */
 
 static const char bad_source[] = "fn good() { return 1; }\n"
@@ -997,7 +1102,7 @@ START_TEST(malformed_graphs_are_reported) {
                                    "malformed (1 problems)"),
                   "%s", messages);
     ck_assert_msg(strstr(messages, "kiln_open, b1: no terminator"), "%s", messages);
-    BackendLlvmOptions options = {7, false, false, NULL, NULL, NULL};
+    BackendLlvmOptions options = {7, false, false, NULL, NULL, NULL, false};
     ck_assert_int_eq(backend_llvm_emit(run.program, &run.diag, &options), -1);
     ck_assert_msg(strstr(run_messages(&run), "-O0 to -O3, not -O7"), "%s", run_messages(&run));
     run_free(&run);
@@ -1082,7 +1187,7 @@ START_TEST(ll_bitcode_and_dwarf_lines) {
         "!DILocation(line: 8, column: 16",
         "!DIFile(filename: \"dbg.kc\"",
         "!DILocalVariable(name: \"r1\"",
-        "\"Dwarf Version\", i32 5",
+        "\"Dwarf Version\", i32 4",
         "\"Debug Info Version\"",
         "!{!\"branch_weights\", i32 1, i32 2000}",
         "target triple",
@@ -1099,6 +1204,13 @@ START_TEST(ll_bitcode_and_dwarf_lines) {
         if (line != 7)
             ck_assert_msg(line_table_has(lines, "dbg.kc", line), "no line %d in\n%s", line, lines);
     free(lines);
+    /* no .debug_names: gdb would take it for the index of the whole VM and
+     * skip the C units linked beside (llvm_debug.c) */
+    snprintf(command, sizeof command, "readelf --section-headers --wide '%s/prog.o'", run.dir);
+    char *sections = run_command(&run, command);
+    ck_assert_msg(strstr(sections, ".debug_line") && !strstr(sections, ".debug_names"), "%s",
+                  sections);
+    free(sections);
     free(bitcode);
     free(ll);
     run_free(&run);
@@ -1140,6 +1252,11 @@ static Suite *backend_llvm_suite(void) {
     tcase_add_loop_test(running, primitives_behave_as_the_runtime_inline_functions, 0, 4);
     tcase_add_loop_test(running, unreachable_aborts, 0, 4);
     suite_add_tcase(suite, running);
+    TCase *sanitizing = tcase_create("sanitizing");
+    tcase_set_timeout(sanitizing, 120);
+    tcase_add_loop_test(sanitizing, sanitized_code_reports_reads_past_an_object, 0, 4);
+    tcase_add_loop_test(sanitizing, sanitized_code_reports_reads_of_freed_objects, 0, 4);
+    suite_add_tcase(suite, sanitizing);
     TCase *reporting = tcase_create("reporting");
     tcase_set_timeout(reporting, 60);
     tcase_add_test(reporting, verifier_failures_name_the_function);

@@ -656,16 +656,34 @@ static void c_low_declare(CLowWriter *writer) {
         }
         c_low_mark(used, block->term.value);
     }
-    for (int reg = func->param_count; reg < func->regs.count; reg++) {
-        if (!used[reg]) continue;
-        LowType type = func->regs.items[reg];
-        if (type == LOW_PTR)
-            fprintf(writer->out, "    void *r%d = NULL;\n", reg);
-        else
-            fprintf(writer->out, "    %s r%d = 0;\n", c_low_type(type), reg);
+    /* one line per C type, each at the function's own line: at -O0 the
+     * initializers are code, and a breakpoint on a Kiln C line of the body
+     * must not land in them */
+    static const LowType types[] = {LOW_I64, LOW_F64, LOW_PTR};
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        bool first = true;
+        for (int reg = func->param_count; reg < func->regs.count; reg++) {
+            if (!used[reg] || func->regs.items[reg] != types[t]) continue;
+            if (first) {
+                c_low_line(writer, func->pos);
+                fputs(types[t] == LOW_PTR ? "    void" : "    ", writer->out);
+                if (types[t] != LOW_PTR) fputs(c_low_type(types[t]), writer->out);
+            }
+            fprintf(writer->out, types[t] == LOW_PTR ? "%s*r%d = NULL" : "%sr%d = 0",
+                    first ? " " : ", ", reg);
+            first = false;
+        }
+        if (!first) fputs(";\n", writer->out);
     }
-    for (int marker = 0; marker < markers; marker++)
-        fprintf(writer->out, "    char kiln_frame_%d;\n", marker);
+    if (markers > 0) {
+        c_low_line(writer, func->pos);
+        fputs("    char", writer->out);
+        for (int marker = 0; marker < markers; marker++)
+            fprintf(writer->out, "%s kiln_frame_%d", marker ? "," : "", marker);
+        fputs(";\n", writer->out);
+    }
+    c_low_line(writer, func->pos);
+    fputs("    (void)th;\n", writer->out);
     free(used);
 }
 
@@ -690,7 +708,6 @@ void c_emit_low_function(FILE *out, const LowProgram *low, int func, const DiagC
     c_emit_low_prototype(writer.out, low, func);
     fputs(" {\n", writer.out);
     c_low_declare(&writer);
-    fputs("    (void)th;\n", writer.out);
     for (int b = 0; b < info->blocks.count; b++) {
         const LowBlock *block = &info->blocks.items[b];
         if (writer.labels[b]) {

@@ -22,6 +22,25 @@
  * abort) and the thread-local rt_thread.  The object is built for the non-STM
  * runtime.  Breaks: nothing; the program is only read.
  *
+ * Sanitizing (BackendLlvmOptions.sanitize, kiln build --sanitize): every
+ * defined function carries sanitize_address and LLVM's AddressSanitizer
+ * pass runs after the pipeline, at every level, -O0 included: loads and
+ * stores of the generated code report out-of-bounds and use-after-free
+ * accesses to malloc'd memory, escaping stack slots and the str constants,
+ * and to the GC heap as far as a sanitizer build of stm_gc poisons it
+ * (free nursery space, free old slots).  The object then calls the
+ * __asan_* interface (version 8, which gcc's libasan and clang's runtime
+ * both provide) and is linked with `cc -fsanitize=address`.  The frame
+ * check (STACK_CHECK) compares the frame address, not the frame marker,
+ * which the runtime may move to its fake stack (llvm_prim.c).
+ *
+ * There is no UndefinedBehaviorSanitizer counterpart: clang makes those
+ * checks from C's source rules, and the IR made here has no undefined
+ * arithmetic to check: integer operations wrap (no nsw/nuw flags), SDIV
+ * and SREM only see divisors the lowering has checked (non-zero, not -1
+ * with INT64_MIN), shift counts are in [0, 63] (low.h), and conversions
+ * between floats and integers that can overflow go through rtlib.
+ *
  * Errors: a verifier failure is reported at the Kiln C position of the
  * function whose code LLVM rejects (LowFunc.kiln_name and pos), with LLVM's
  * message as a note; LLVM's own failures (no target, a file that cannot be

@@ -20,10 +20,17 @@
 
 #include "llvm_internal.h"
 
-/* DWARF base type encodings (DWARF 5, table 7.11). */
+/* DWARF base type encodings (DWARF 4 and 5, table 7.11). */
 enum { LLVM_DW_ATE_FLOAT = 0x04, LLVM_DW_ATE_SIGNED = 0x05 };
-/* DWARF 5: gdb and the binutils of the supported systems read it. */
-enum { LLVM_DWARF_VERSION = 5 };
+/* DWARF 4, not 5.  For version 5, LLVM gives every object a .debug_names
+ * index of its units unless the compile unit says nameTableKind: None,
+ * which clang says and the C API cannot; gdb (13) then takes the linked
+ * VM's .debug_names, which covers this object's unit alone, for the index
+ * of the whole executable and never reads the units of kiln_data.c, rtlib
+ * and stm_gc (their frames lose file and line, their lines take no
+ * breakpoint).  Version 4 makes no index for gdb's tuning, and the gcc
+ * objects' DWARF 5 units link beside it. */
+enum { LLVM_DWARF_VERSION = 4 };
 
 static bool llvm_debug_on(const LlvmEmitter *emitter) {
     return emitter->debug.builder != NULL;

@@ -8,7 +8,7 @@
  *     llvm_define_strings   prebuilt RtStr objects and C strings
  *     llvm_emit_func        each LowFunc (llvm_func.c)
  *     llvm_verify           LLVMVerifyModule, blamed on the functions it rejects
- *     llvm_optimize         LLVMRunPasses "default<ON>"
+ *     llvm_optimize         LLVMRunPasses "default<ON>" (then "asan" when sanitizing)
  *     llvm_write            .ll, .bc, object file
  */
 #include <stdio.h>
@@ -214,6 +214,11 @@ static LLVMValueRef llvm_define_function(LlvmEmitter *emitter, const LowSymbol *
     /* Asynchronous unwind tables, as cc makes them: debuggers and profilers
      * walk the stack through the VM's functions. */
     llvm_add_attribute(emitter, function, LLVMAttributeFunctionIndex, "uwtable", 2);
+    /* The functions AddressSanitizer instruments (it skips the others);
+     * set before optimizing, so that no pass speculates a load past an
+     * object's end, which a sanitized access would report. */
+    if (emitter->options->sanitize)
+        llvm_add_attribute(emitter, function, LLVMAttributeFunctionIndex, "sanitize_address", 0);
     return function;
 }
 
@@ -326,10 +331,17 @@ static int llvm_verify(LlvmEmitter *emitter) {
 /* The new pass manager's standard pipelines.  At -O0, "default<O0>" runs
  * no optimization: every register keeps its stack slot, where a debugger
  * finds it, and the build is fastest.  From -O1 on, the pipelines start
- * with SROA, which turns the allocas into SSA values (mem2reg). */
+ * with SROA, which turns the allocas into SSA values (mem2reg).
+ *
+ * With sanitize, AddressSanitizer ("asan", a module pass) runs last, as
+ * clang runs it (at the end of the optimizer, at -O0 too): it checks the
+ * loads and stores the optimizer kept, puts redzones around the allocas
+ * whose address escapes and the module's own globals (the str constants),
+ * and registers those globals from a module constructor. */
 static int llvm_optimize(LlvmEmitter *emitter, LLVMTargetMachineRef machine) {
     char pipeline[32];
-    snprintf(pipeline, sizeof pipeline, "default<O%d>", emitter->options->opt_level);
+    snprintf(pipeline, sizeof pipeline, "default<O%d>%s", emitter->options->opt_level,
+             emitter->options->sanitize ? ",asan" : "");
     LLVMPassBuilderOptionsRef options = LLVMCreatePassBuilderOptions();
     LLVMErrorRef error = LLVMRunPasses(emitter->module, pipeline, machine, options);
     LLVMDisposePassBuilderOptions(options);

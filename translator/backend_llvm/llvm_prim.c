@@ -8,7 +8,8 @@
  * Primitives with a slow path add blocks; they leave the builder at the
  * end of the block where the normal path goes on.  FRAME_ADDRESS and the
  * frame STACK_CHECK compares are the function's frame marker instead of
- * __builtin_frame_address(0): llvm_frame_marker (llvm_func.c) says why.
+ * __builtin_frame_address(0): llvm_frame_marker (llvm_func.c) says why
+ * (a sanitized STACK_CHECK excepted: llvm_prim_stack_check).
  */
 #include <stddef.h>
 #include <string.h>
@@ -283,10 +284,25 @@ static void llvm_prim_exception(LlvmEmitter *emitter, const LowInst *inst) {
 }
 
 /* rt_stack_exhausted: the frame (its marker, llvm_frame_marker) is below
- * rt_thread.stack_limit (the C stack grows down). */
+ * rt_thread.stack_limit (the C stack grows down).  A sanitized function
+ * compares its frame address instead, as rtlib's C does: AddressSanitizer
+ * may give the marker, whose address escapes, a slot on its heap-allocated
+ * fake stack (ASAN_OPTIONS=detect_stack_use_after_return=1, the default
+ * of newer runtimes), which says nothing of the C stack's depth.  The
+ * marker stays a frame's identity there: fake slots differ per live frame
+ * too. */
 static void llvm_prim_stack_check(LlvmEmitter *emitter, const LowInst *inst) {
     LLVMBuilderRef builder = emitter->builder;
-    LLVMValueRef frame = llvm_frame_marker(emitter, 0);
+    LLVMValueRef frame;
+    if (emitter->options->sanitize) {
+        LLVMTypeRef type;
+        LLVMValueRef address =
+            llvm_intrinsic(emitter, "llvm.frameaddress", emitter->types.ptr, &type);
+        LLVMValueRef level = llvm_i32(emitter, 0);
+        frame = LLVMBuildCall2(builder, type, address, &level, 1, "");
+    } else {
+        frame = llvm_frame_marker(emitter, 0);
+    }
     LLVMValueRef thread_base = llvm_rt_thread(emitter);
     LLVMValueRef limit =
         llvm_load_field(emitter, emitter->types.ptr, thread_base, offsetof(RtThread, stack_limit));
