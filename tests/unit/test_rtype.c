@@ -468,6 +468,42 @@ START_TEST(unannotated_fields_raise_when_read_unset) {
 }
 END_TEST
 
+START_TEST(fields_every_init_assigns_first_need_no_check) {
+    /* Tape.cells and Tape.pos are assigned at the top of init, before
+     * `this` goes anywhere; Leaky.seen only after init may pass `this` to
+     * a function that reads it; Sub inherits Base.count but its own init
+     * never assigns it, so no read of count may skip the check */
+    TestPipeline *pipeline = test_pipeline_rtype(
+        "class Tape { var cells; var pos; fn init() { this.cells = [0]; this.pos = 0; } }\n"
+        "fn peek(l) { return l.seen; }\n"
+        "class Leaky { var seen; fn init(show) { if (show) print(peek(this)); this.seen = 1; } }\n"
+        "class Base { var count; fn init() { this.count = 1; } }\n"
+        "class Sub : Base { fn init() { print(0); } }\n"
+        "fn main() {\n"
+        "    var t = new Tape();\n"
+        "    print(t.cells[t.pos]);\n"
+        "    print(new Leaky(false).seen);\n"
+        "    var b = new Base();\n"
+        "    print(b.count);\n"
+        "    print(new Sub().count);\n"
+        "}\n");
+    const RtypeClass *tape = class_info(pipeline, "Tape");
+    ck_assert(tape->fields[0].set_by_init);
+    ck_assert(tape->fields[1].set_by_init);
+    ck_assert(!class_info(pipeline, "Leaky")->fields[0].set_by_init);
+    ck_assert(!class_info(pipeline, "Base")->fields[0].set_by_init);
+    ck_assert(!class_info(pipeline, "Sub")->fields[0].set_by_init);
+    int main_func = test_pipeline_func(pipeline, "main");
+    /* t.cells and t.pos: no check, so no raise */
+    ck_assert(!test_pipeline_flow_op(pipeline, main_func, FLOW_OP_GETATTR, 0).low->raises);
+    ck_assert(!test_pipeline_flow_op(pipeline, main_func, FLOW_OP_GETATTR, 1).low->raises);
+    ck_assert(test_pipeline_flow_op(pipeline, main_func, FLOW_OP_GETATTR, 2).low->raises);
+    ck_assert(test_pipeline_flow_op(pipeline, main_func, FLOW_OP_GETATTR, 3).low->raises);
+    ck_assert(test_pipeline_flow_op(pipeline, main_func, FLOW_OP_GETATTR, 4).low->raises);
+    test_pipeline_free(pipeline);
+}
+END_TEST
+
 START_TEST(never_assigned_field_read_raises) {
     /* No path assigns n, so the annotator stops flowing at the read; the
      * read still runs and raises NullError, which the catch handles. */
@@ -867,6 +903,7 @@ int main(void) {
     tcase_add_test(ops, fields_have_word_indices);
     tcase_add_test(ops, nullable_receivers_are_flagged);
     tcase_add_test(ops, unannotated_fields_raise_when_read_unset);
+    tcase_add_test(ops, fields_every_init_assigns_first_need_no_check);
     tcase_add_test(ops, never_assigned_field_read_raises);
     tcase_add_test(ops, local_read_before_assignment_raises);
     tcase_add_test(ops, extern_calls_are_direct_c_calls);

@@ -118,7 +118,7 @@ static void rtype_layout_fields(RtypeProgram *program, int class_index) {
     int unset_tracked = 0;
     for (int f = inherited; f < cls->field_count; f++) {
         bool scalar = rtype_repr_of(ann_field(program->annotator, class_index, f)) != RTYPE_REF;
-        info->fields[f] = (RtypeField){words++, -1, 0};
+        info->fields[f] = (RtypeField){words++, -1, 0, false};
         if (!cls->fields[f].type && scalar && unset_tracked < 64)
             info->fields[f].assigned_bit = unset_tracked++;
         else
@@ -144,6 +144,49 @@ static int rtype_number_classes(RtypeProgram *program, int class_index, int next
     return next;
 }
 
+/* Whether `new` of class_index assigns field `name` before anything can
+ * read it: its init's first block sets this.name before any read of it
+ * and before `this` is passed, stored or copied anywhere. */
+static bool rtype_init_assigns(const FlowProgram *flow, int class_index, const char *name) {
+    int graph_index = flow_class_find_method(flow, class_index, "init");
+    if (graph_index < 0) return false;
+    const FlowGraph *graph = flow->graphs[graph_index];
+    if (graph->block_count == 0 || graph->blocks[0].input_count == 0) return false;
+    const FlowBlock *entry = &graph->blocks[0];
+    int this_var = entry->inputs[0];
+    for (int i = 0; i < entry->op_count; i++) {
+        const FlowOp *op = &entry->ops[i];
+        bool on_this = op->arg_count > 0 && op->args[0].kind == FLOW_VALUE_VAR &&
+                       op->args[0].index == this_var;
+        bool field_op = op->opcode == FLOW_OP_GETATTR || op->opcode == FLOW_OP_SETATTR;
+        if (on_this && field_op && op->name && strcmp(op->name, name) == 0)
+            return op->opcode == FLOW_OP_SETATTR;
+        for (int a = field_op ? 1 : 0; a < op->arg_count; a++)
+            if (op->args[a].kind == FLOW_VALUE_VAR && op->args[a].index == this_var) return false;
+    }
+    return false;
+}
+
+/* RtypeField.set_by_init of every field, decided for the field's whole
+ * class subtree (an object of any subclass may be read through it). */
+static void rtype_mark_set_by_init(RtypeProgram *program) {
+    const FlowProgram *flow = program->flow;
+    for (int cls = 0; cls < flow->class_count; cls++) {
+        int inherited =
+            flow->classes[cls].base >= 0 ? flow->classes[flow->classes[cls].base].field_count : 0;
+        for (int f = inherited; f < flow->classes[cls].field_count; f++) {
+            const char *name = flow->classes[cls].fields[f].name;
+            bool set = true;
+            for (int sub = 0; sub < flow->class_count && set; sub++)
+                if (flow_class_is_subclass(flow, sub, cls))
+                    set = rtype_init_assigns(flow, sub, name);
+            for (int sub = 0; sub < flow->class_count; sub++)
+                if (flow_class_is_subclass(flow, sub, cls))
+                    program->classes[sub].fields[f].set_by_init = set;
+        }
+    }
+}
+
 static void rtype_layout_classes(RtypeProgram *program) {
     const FlowProgram *flow = program->flow;
     program->classes =
@@ -154,6 +197,7 @@ static void rtype_layout_classes(RtypeProgram *program) {
     for (int i = 0; i < flow->class_count; i++)
         if (flow->classes[i].base < 0) next = rtype_number_classes(program, i, next);
     program->type_count = next;
+    rtype_mark_set_by_init(program);
 }
 
 /* The vtable of method `name` over the subtree of class_index. */
@@ -458,12 +502,14 @@ static void rtype_lower_attr(RtypeScope *scope, RtypeOp *low) {
         low->opcode = op->opcode == FLOW_OP_GETATTR ? RTYPE_OP_GETFIELD : RTYPE_OP_SETFIELD;
         low->field = field;
         const FlowField *declared = &program->flow->classes[object->class_index].fields[field];
-        /* a field without an annotation holds no value until assigned */
-        if (op->opcode == FLOW_OP_GETATTR && !declared->type &&
+        /* a field without an annotation holds no value until assigned,
+         * unless every init assigns it first */
+        bool set_by_init = program->classes[object->class_index].fields[field].set_by_init;
+        if (op->opcode == FLOW_OP_GETATTR && !declared->type && !set_by_init &&
             rtype_repr_of(ann_var(program->annotator, scope->func, op->result)) == RTYPE_REF &&
             !ann_var(program->annotator, scope->func, op->result)->nullable)
             low->raises = true;
-        if (op->opcode == FLOW_OP_GETATTR &&
+        if (op->opcode == FLOW_OP_GETATTR && !set_by_init &&
             program->classes[object->class_index].fields[field].assigned_word >= 0)
             low->raises = true;
         return;

@@ -74,9 +74,9 @@ typedef struct RtypeFunc {
     const char *c_name;
     RtypeRepr *reprs; /* per variable */
     RtypeRepr result;
-    RtypeOp **ops;    /* per block, per operation */
-    bool can_raise;   /* set by the transform stage */
-    bool can_collect; /* set by the transform stage */
+    RtypeOp **ops;     /* per block, per operation */
+    bool can_raise;    /* set by the transform stage */
+    bool can_collect;  /* set by the transform stage */
     bool checks_stack; /* on a cycle of calls: checks the C stack on entry
                         * (set by the transform stage) */
 } RtypeFunc;
@@ -87,6 +87,11 @@ typedef struct RtypeField {
     int assigned_word; /* a field with no annotation and a scalar type: the
                         * word of its "assigned" bit; else -1 */
     int assigned_bit;
+    /* every class that has the field assigns it in its init's first block
+     * before `this` goes anywhere: no read can find it unassigned, so
+     * reads need no "read before assignment" check and stores keep no
+     * assigned bit (rtype_mark_set_by_init) */
+    bool set_by_init;
 } RtypeField;
 
 typedef struct RtypeClass {

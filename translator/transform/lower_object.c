@@ -142,11 +142,11 @@ static void lower_field(Lower *lower, const FlowOp *op) {
     if (get) {
         /* the word is tested before it becomes the result: the result of
          * an operation that raises is never read */
-        bool tracked = field->assigned_word >= 0;
+        bool tracked = field->assigned_word >= 0 && !field->set_by_init;
         if (tracked) lower_unset_field_check(lower, op, field, object, low_none());
         LowValue word = low_emit_load(builder, LOW_I64, object, 8 * field->word);
         LowValue value = lower_from_word(lower, op, word);
-        if (!tracked && low->raises && !low->nullable)
+        if (!tracked && !field->set_by_init && low->raises && !low->nullable)
             lower_unset_field_check(lower, op, field, object, value);
         lower_set_result(lower, op, value);
         return;
@@ -154,7 +154,7 @@ static void lower_field(Lower *lower, const FlowOp *op) {
     if (lower_decision(lower)->barrier)
         low_emit_prim(builder, LOW_PRIM_WRITE_BARRIER, LOW_VOID, 1, object);
     low_emit_store(builder, LOW_I64, object, 8 * field->word, lower_word(lower, op->args[1]));
-    if (field->assigned_word >= 0) {
+    if (field->assigned_word >= 0 && !field->set_by_init) {
         int32_t offset = 8 * field->assigned_word;
         LowValue bits = low_emit_load(builder, LOW_I64, object, offset);
         LowValue mask = low_int((int64_t)((uint64_t)1 << field->assigned_bit));
