@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Translated-code benchmarks (the C backend, JIT off), each against its peer
-# in the same run:
+# Translated-code benchmarks (JIT off), each against its peer in the same
+# run, for both backends side by side: `kiln build --backend=c` and
+# `--backend=llvm` (the LLVM rows are left out, with a note, when kiln was
+# built without LLVM):
 #   bf            examples/bf/bf.kc translated by `kiln build` (default -O
 #                 level) against tests/bench/bf_naive.c, the same naive
 #                 switch interpreter in C (cc -O2).  Instructions on
@@ -12,8 +14,10 @@
 #                 against binary_trees_boehm.c (C on Boehm GC, built by
 #                 tests/bench/stm_gc.cmake).  Goal: at most 0.7 times
 #                 Boehm's wall time; instructions are reported too.
-#   build         `kiln build examples/bf/bf.kc` end to end, C compiler
-#                 included.  Goal: at most 2 s.
+#   build         `kiln build examples/bf/bf.kc` end to end, the compiler
+#                 and linker included.  Goal: at most 2 s.  The LLVM row
+#                 emits the functions through LLVM's code generator; the C
+#                 row compiles them with cc (both compile the data with cc).
 # Every program's output is checked first (both interpreters against the BF
 # programs' expected outputs, both binary-trees against each other).
 #   wall time:     hyperfine, median of KILN_BENCH_RUNS runs (default 5), the
@@ -121,41 +125,73 @@ print_instructions() {
         "$1" "$2" "$3" "$4" "$(ratio "$3" "$4")"
 }
 
-# ---- bf: translated bf.kc against the naive C interpreter -------------------
-"$kiln" build "$root/examples/bf/bf.kc" -o "$work/bfvm"
 cc -std=c11 -O2 -Wall -Wextra -Werror "$here/bf_naive.c" -o "$work/bf_naive"
-for vm in bfvm bf_naive; do
-    "$work/$vm" "$root/examples/bf/heavy.bf" >"$work/heavy.$vm.out"
-    expect_output "$work/heavy.$vm.out" "$root/examples/bf/heavy.out" "$vm heavy.bf"
-    "$work/$vm" "$here/bf_primes120.bf" >"$work/primes.$vm.out"
-    expect_output "$work/primes.$vm.out" "$here/bf_primes120.out" "$vm bf_primes120.bf"
-done
-wall=$(medians "$work/bfvm $here/bf_primes120.bf" "$work/bf_naive $here/bf_primes120.bf")
-read -r kiln_wall peer_wall kiln_cpu peer_cpu <<<"$wall"
-print_wall "bf primes120" "naive C" "$kiln_wall" "$peer_wall" "$kiln_cpu" "$peer_cpu"
-if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null; then
-    print_instructions "bf heavy" "naive C" \
-        "$(instructions "$work/bfvm" "$root/examples/bf/heavy.bf")" \
-        "$(instructions "$work/bf_naive" "$root/examples/bf/heavy.bf")"
-fi
+"$boehm_trees" "$trees_depth" >"$work/trees.boehm.out"
+
+# ---- bf: translated bf.kc against the naive C interpreter -------------------
+bench_bf() {
+    local backend=$1 vm
+    "$kiln" build --backend="$backend" "$root/examples/bf/bf.kc" -o "$work/bfvm-$backend"
+    for vm in "bfvm-$backend" bf_naive; do
+        "$work/$vm" "$root/examples/bf/heavy.bf" >"$work/heavy.$vm.out"
+        expect_output "$work/heavy.$vm.out" "$root/examples/bf/heavy.out" "$vm heavy.bf"
+        "$work/$vm" "$here/bf_primes120.bf" >"$work/primes.$vm.out"
+        expect_output "$work/primes.$vm.out" "$here/bf_primes120.out" "$vm bf_primes120.bf"
+    done
+    wall=$(medians "$work/bfvm-$backend $here/bf_primes120.bf" "$work/bf_naive $here/bf_primes120.bf")
+    read -r kiln_wall peer_wall kiln_cpu peer_cpu <<<"$wall"
+    print_wall "bf primes120 [$backend]" "naive C" "$kiln_wall" "$peer_wall" "$kiln_cpu" "$peer_cpu"
+    if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null; then
+        print_instructions "bf heavy [$backend]" "naive C" \
+            "$(instructions "$work/bfvm-$backend" "$root/examples/bf/heavy.bf")" \
+            "$(instructions "$work/bf_naive" "$root/examples/bf/heavy.bf")"
+    fi
+}
 
 # ---- binary-trees: translated Kiln C against C on Boehm GC ------------------
-"$kiln" build "$here/binary_trees.kc" -o "$work/binary_trees"
-"$boehm_trees" "$trees_depth" >"$work/trees.boehm.out"
-"$work/binary_trees" "$trees_depth" >"$work/trees.kiln.out"
-expect_output "$work/trees.kiln.out" "$work/trees.boehm.out" "binary_trees.kc $trees_depth"
-wall=$(medians "$work/binary_trees $trees_depth" "$boehm_trees $trees_depth")
-read -r kiln_wall peer_wall kiln_cpu peer_cpu <<<"$wall"
-print_wall "binary-trees $trees_depth" "boehm" "$kiln_wall" "$peer_wall" "$kiln_cpu" "$peer_cpu"
-if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null; then
-    print_instructions "binary-trees $trees_callgrind_depth" "boehm" \
-        "$(instructions "$work/binary_trees" "$trees_callgrind_depth")" \
-        "$(instructions "$boehm_trees" "$trees_callgrind_depth")"
-fi
+bench_trees() {
+    local backend=$1
+    "$kiln" build --backend="$backend" "$here/binary_trees.kc" -o "$work/binary_trees-$backend"
+    "$work/binary_trees-$backend" "$trees_depth" >"$work/trees.kiln.out"
+    expect_output "$work/trees.kiln.out" "$work/trees.boehm.out" "binary_trees.kc $trees_depth"
+    wall=$(medians "$work/binary_trees-$backend $trees_depth" "$boehm_trees $trees_depth")
+    read -r kiln_wall peer_wall kiln_cpu peer_cpu <<<"$wall"
+    print_wall "binary-trees $trees_depth [$backend]" "boehm" "$kiln_wall" "$peer_wall" \
+        "$kiln_cpu" "$peer_cpu"
+    if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null; then
+        print_instructions "binary-trees $trees_callgrind_depth [$backend]" "boehm" \
+            "$(instructions "$work/binary_trees-$backend" "$trees_callgrind_depth")" \
+            "$(instructions "$boehm_trees" "$trees_callgrind_depth")"
+    fi
+}
 
 # ---- build: kiln build of the Brainfuck example, end to end -----------------
-quiet_hyperfine -N --warmup 1 --runs "$runs" --style none --export-csv "$work/build.csv" \
-    "$kiln build $root/examples/bf/bf.kc -o $work/bfvm-timed"
-build_wall=$(tail -n +2 "$work/build.csv" | cut -d, -f4)
-printf 'translate kiln build examples/bf vs goal (wall, median of %s): kiln %.3f s, peer 2.000 s, ratio %s\n' \
-    "$runs" "$build_wall" "$(ratio "$build_wall" 2)"
+# build_wall BACKEND: the median wall time in seconds.
+build_wall() {
+    quiet_hyperfine -N --warmup 1 --runs "$runs" --style none --export-csv "$work/build.csv" \
+        "$kiln build --backend=$1 $root/examples/bf/bf.kc -o $work/bfvm-timed"
+    tail -n +2 "$work/build.csv" | cut -d, -f4
+}
+
+backends=c
+if "$kiln" build --backend=llvm "$root/examples/bf/bf.kc" -o "$work/bfvm-probe" 2>"$work/probe.err"; then
+    backends="c llvm"
+else
+    echo "bench_translate: note: the LLVM rows are left out: $(head -n 1 "$work/probe.err")"
+fi
+for backend in $backends; do
+    bench_bf "$backend"
+done
+for backend in $backends; do
+    bench_trees "$backend"
+done
+declare -A build_seconds
+for backend in $backends; do
+    build_seconds[$backend]=$(build_wall "$backend")
+    printf 'translate kiln build examples/bf [%s] vs goal (wall, median of %s): kiln %.3f s, peer 2.000 s, ratio %s\n' \
+        "$backend" "$runs" "${build_seconds[$backend]}" "$(ratio "${build_seconds[$backend]}" 2)"
+done
+if [ "$backends" = "c llvm" ]; then
+    printf 'translate kiln build examples/bf [llvm] vs [c] (wall, median of %s): llvm %.3f s, c %.3f s, ratio %s\n' \
+        "$runs" "${build_seconds[llvm]}" "${build_seconds[c]}" "$(ratio "${build_seconds[llvm]}" "${build_seconds[c]}")"
+fi
