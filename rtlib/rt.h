@@ -250,6 +250,31 @@ static inline bool rt_stack_exhausted(void) {
     return (const char *)__builtin_frame_address(0) < rt_thread.stack_limit;
 }
 
+/* ---- hashes --------------------------------------------------------------
+ * Shared with the translator, which lays out prebuilt dicts as static data
+ * with the hashes and probe order that rtlib would give them. */
+
+/* The hash of a str's bytes (FNV-1a; never 0, which marks "not computed"). */
+static inline uint64_t rt_hash_bytes(const char *bytes, int64_t length) {
+    uint64_t hash = 14695981039346656037ull;
+    for (int64_t i = 0; i < length; i++) {
+        hash ^= (unsigned char)bytes[i];
+        hash *= 1099511628211ull;
+    }
+    return hash ? hash : 1;
+}
+
+/* A dict entry's hash has this bit set: 0 marks a deleted entry. */
+#define RT_HASH_LIVE ((uint64_t)1 << 63)
+
+/* The first index slot a dict probes for a hash (then slot + 1, ...). */
+static inline uint64_t rt_hash_mix(uint64_t hash) {
+    hash ^= hash >> 33;
+    hash *= 0xff51afd7ed558ccdull;
+    hash ^= hash >> 33;
+    return hash;
+}
+
 /* ---- entry, exceptions, tracebacks (rt_core.c) --------------------------- */
 
 int rt_main(int argc, char **argv, const RtProgramInfo *program);

@@ -6,18 +6,9 @@
  */
 #include "rt.h"
 
-static const uint64_t rt_hash_live = (uint64_t)1 << 63;
-
 static uint32_t rt_entries_type(bool key_refs, bool value_refs) {
     return key_refs ? (value_refs ? RT_TYPE_ENTRIES_REF_REF : RT_TYPE_ENTRIES_REF_RAW)
                     : (value_refs ? RT_TYPE_ENTRIES_RAW_REF : RT_TYPE_ENTRIES_RAW_RAW);
-}
-
-static uint64_t rt_mix(uint64_t hash) {
-    hash ^= hash >> 33;
-    hash *= 0xff51afd7ed558ccdull;
-    hash ^= hash >> 33;
-    return hash;
 }
 
 RtDict *rt_dict_new(GcThread *thread, bool key_refs, bool value_refs) {
@@ -33,13 +24,13 @@ RtDict *rt_dict_new(GcThread *thread, bool key_refs, bool value_refs) {
 }
 
 static uint64_t rt_key_hash(int64_t key, const RtValType *key_type) {
-    return rt_val_hash(rt_thread.gc, key, key_type) | rt_hash_live;
+    return rt_val_hash(rt_thread.gc, key, key_type) | RT_HASH_LIVE;
 }
 
 int64_t rt_dict_find(RtDict *dict, int64_t key, const RtValType *key_type) {
     uint64_t hash = rt_key_hash(key, key_type);
     uint64_t mask = (uint64_t)dict->index->length - 1;
-    for (uint64_t slot = rt_mix(hash) & mask;; slot = (slot + 1) & mask) {
+    for (uint64_t slot = rt_hash_mix(hash) & mask;; slot = (slot + 1) & mask) {
         int64_t number = dict->index->items[slot];
         if (number == 0) return -1;
         RtEntry *entry = &dict->entries->items[number - 1];
@@ -66,7 +57,7 @@ static RtDict *rt_dict_rebuild(GcThread *thread, RtDict *dict, int64_t needed) {
         RtEntry *entry = &dict->entries->items[i];
         if (!entry->hash) continue;
         entries->items[count] = *entry;
-        uint64_t slot = rt_mix(entry->hash) & mask;
+        uint64_t slot = rt_hash_mix(entry->hash) & mask;
         while (index->items[slot])
             slot = (slot + 1) & mask;
         index->items[slot] = ++count;
@@ -106,7 +97,7 @@ void rt_dict_set(GcThread *thread, RtDict *dict, int64_t key, int64_t value,
     dict->used++;
     dict->length++;
     uint64_t mask = (uint64_t)dict->index->length - 1;
-    uint64_t slot = rt_mix(hash) & mask;
+    uint64_t slot = rt_hash_mix(hash) & mask;
     while (dict->index->items[slot])
         slot = (slot + 1) & mask;
     dict->index->items[slot] = dict->used;

@@ -49,12 +49,7 @@ RtStr *rt_str_concat(GcThread *thread, RtStr *left, RtStr *right) {
 
 uint64_t rt_str_hash(RtStr *str) {
     if (str->hash) return str->hash;
-    uint64_t hash = 14695981039346656037ull; /* FNV-1a */
-    for (int64_t i = 0; i < str->length; i++) {
-        hash ^= (unsigned char)str->bytes[i];
-        hash *= 1099511628211ull;
-    }
-    str->hash = hash ? hash : 1;
+    str->hash = rt_hash_bytes(str->bytes, str->length);
     return str->hash;
 }
 

@@ -5,11 +5,14 @@
  * kobj_N, that starts with GC_PREBUILT_HEADER (old from birth, never moved,
  * with the write-barrier flag set: its first store of a reference makes it
  * a root of later collections).  Strings, lists with their item arrays,
- * instances, tuples and bound methods are all static.  Dicts and string
- * builders are built by kiln_init at start-up instead (their layout
- * depends on hashes and capacities that rtlib chooses), in a GC frame
- * `fr`; a static word that refers to one is 0 in the data and stored by
- * kiln_init through the write barrier.
+ * instances, tuples, bound methods and the dicts whose keys are ints,
+ * bools, chars or strs are all static (the annotator refuses builders in
+ * globals): a dict is laid out
+ * with the hashes and probe order rtlib would give it (rt_hash_bytes,
+ * rt_hash_mix).  Dicts with other keys (instances hash by their address,
+ * known only at run time) are built by kiln_init at start-up instead, in
+ * a GC frame `fr`; a static word that refers to one is 0 in the data and
+ * stored by kiln_init through the write barrier.
  *
  * Invariant: a static object's initializer refers only to static objects
  * (declared before all definitions, so cycles are fine) and to kfn_N. */
@@ -194,20 +197,95 @@ static void c_static_record(CPrebuilt *state, InterpValue value, const Ann *ann,
     free(assigned);
 }
 
-/* The objects kiln_init builds: dicts and builders. */
+/* Whether a dict's keys hash the same at translation time as at run time:
+ * ints, bools and chars by their value, strs by their bytes.  Other keys
+ * (instances hash by their address) make the dict one kiln_init builds. */
+static bool c_static_dict_keys(const Ann *ann) {
+    if (!ann || ann->kind != ANN_DICT) return false;
+    AnnKind kind = ann_dictdef_root(ann->dictdef)->key.ann->kind;
+    return kind == ANN_INT || kind == ANN_BOOL || kind == ANN_CHAR || kind == ANN_STR;
+}
+
+/* The hash rtlib gives a key of a static dict (rt_val_hash | live bit). */
+static uint64_t c_static_key_hash(InterpValue key) {
+    if (interp_value_kind(key) == INTERP_VALUE_STR) {
+        size_t length;
+        const char *bytes = interp_value_str(key, &length);
+        return rt_hash_bytes(bytes, (int64_t)length) | RT_HASH_LIVE;
+    }
+    return (uint64_t)interp_value_int(key) | RT_HASH_LIVE;
+}
+
+/* A dict laid out as rt_dict_rebuild would make it for its entries: the
+ * index a power of two at most 2/3 full, each key at its probe slot, the
+ * entries in insertion order.  A value that kiln_init builds is stored
+ * into the entries by kiln_init, through the write barrier. */
+static void c_static_dict(CPrebuilt *state, InterpValue value, const Ann *ann, int slot) {
+    AnnDictDef *def = ann_dictdef_root(ann->dictdef);
+    bool key_refs = rtype_repr_of(def->key.ann) == RTYPE_REF;
+    bool value_refs = rtype_repr_of(def->value.ann) == RTYPE_REF;
+    int64_t count = (int64_t)interp_value_length(value);
+    int64_t capacity = 8;
+    while (capacity * 2 < count * 3)
+        capacity *= 2;
+    int64_t entry_capacity = capacity * 2 / 3 + 1;
+    int64_t *index = calloc((size_t)capacity, sizeof *index);
+    char name[64], expr[96];
+    CStatic entries;
+    c_static_begin(&entries,
+                   key_refs ? (value_refs ? RT_TYPE_ENTRIES_REF_REF : RT_TYPE_ENTRIES_REF_RAW)
+                            : (value_refs ? RT_TYPE_ENTRIES_RAW_REF : RT_TYPE_ENTRIES_RAW_RAW));
+    snprintf(expr, sizeof expr, "%" PRId64, entry_capacity);
+    c_static_word(&entries, expr);
+    for (int64_t i = 0; i < count; i++) {
+        InterpValue key, item;
+        interp_value_dict_entry(value, (size_t)i, &key, &item);
+        uint64_t hash = c_static_key_hash(key);
+        uint64_t at = rt_hash_mix(hash) & (uint64_t)(capacity - 1);
+        while (index[at])
+            at = (at + 1) & (uint64_t)(capacity - 1);
+        index[at] = i + 1;
+        snprintf(expr, sizeof expr, "(int64_t)UINT64_C(0x%" PRIx64 ")", hash);
+        c_static_word(&entries, expr);
+        c_static_word(&entries, c_prebuilt_word(state, key, def->key.ann).expr);
+        CWord word = c_prebuilt_word(state, item, def->value.ann);
+        if (word.dynamic_slot >= 0)
+            fprintf(state->init,
+                    "    gc_write_barrier(th, kobj_%d_entries); kobj_%d_entries[%d] = %s;\n", slot,
+                    slot, entries.words, word.expr);
+        c_static_word(&entries, word.dynamic_slot >= 0 ? "0" : word.expr);
+    }
+    snprintf(name, sizeof name, "kobj_%d_entries", slot);
+    c_static_end(state, &entries, name, 2 + 3 * (int)entry_capacity);
+    CStatic table;
+    c_static_begin(&table, RT_TYPE_ARRAY_RAW);
+    snprintf(expr, sizeof expr, "%" PRId64, capacity);
+    c_static_word(&table, expr);
+    for (int64_t i = 0; i < capacity; i++) {
+        snprintf(expr, sizeof expr, "%" PRId64, index[i]);
+        c_static_word(&table, expr);
+    }
+    snprintf(name, sizeof name, "kobj_%d_index", slot);
+    c_static_end(state, &table, name, 2);
+    free(index);
+    CStatic dict;
+    c_static_begin(&dict, RT_TYPE_DICT);
+    snprintf(expr, sizeof expr, "%" PRId64, count);
+    c_static_word(&dict, expr);
+    snprintf(expr, sizeof expr, "(int64_t)(intptr_t)kobj_%d_entries", slot);
+    c_static_word(&dict, expr);
+    snprintf(expr, sizeof expr, "(int64_t)(intptr_t)kobj_%d_index", slot);
+    c_static_word(&dict, expr);
+    snprintf(expr, sizeof expr, "%" PRId64, count);
+    c_static_word(&dict, expr);
+    snprintf(name, sizeof name, "kobj_%d", slot);
+    c_static_end(state, &dict, name, 2);
+}
+
+/* The objects kiln_init builds: dicts whose keys hash by address. */
 static void c_dynamic_object(CPrebuilt *state, InterpValue value, const Ann *ann, int slot) {
     RtypeProgram *rtype = state->rtype;
     FILE *out = state->init;
-    if (interp_value_kind(value) == INTERP_VALUE_BUILDER) {
-        size_t length;
-        const char *bytes = interp_value_str(value, &length);
-        fprintf(out, "    fr[%d] = rt_builder_new(th);\n    rt_builder_append_bytes(th, fr[%d], \"",
-                slot, slot);
-        for (size_t i = 0; i < length; i++)
-            fprintf(out, "\\%03o", (unsigned char)bytes[i]);
-        fprintf(out, "\", %zu);\n", length);
-        return;
-    }
     AnnDictDef *def = ann_dictdef_root(ann->dictdef);
     int key_type = rtype_valtype(rtype, def->key.ann);
     fprintf(out, "    fr[%d] = rt_dict_new(th, %d, %d);\n", slot,
@@ -235,6 +313,7 @@ static void c_prebuilt_object(CPrebuilt *state, InterpValue value, const Ann *an
         return;
     }
     case INTERP_VALUE_LIST: c_static_list(state, value, ann, slot); return;
+    case INTERP_VALUE_DICT: c_static_dict(state, value, ann, slot); return;
     case INTERP_VALUE_INSTANCE: c_static_record(state, value, ann, slot); return;
     case INTERP_VALUE_BOUND_METHOD: {
         CWord receiver = c_prebuilt_word(state, interp_value_receiver(value), NULL);
@@ -289,8 +368,9 @@ static CWord c_prebuilt_word(CPrebuilt *state, InterpValue value, const Ann *ann
     default: break;
     }
     bool dynamic =
-        kind == INTERP_VALUE_BUILDER || (kind == INTERP_VALUE_DICT && ann && ann->kind == ANN_DICT);
-    bool prebuilt = kind == INTERP_VALUE_STR || kind == INTERP_VALUE_LIST ||
+        kind == INTERP_VALUE_DICT && ann && ann->kind == ANN_DICT && !c_static_dict_keys(ann);
+    bool prebuilt = (kind == INTERP_VALUE_DICT && c_static_dict_keys(ann)) ||
+                    kind == INTERP_VALUE_STR || kind == INTERP_VALUE_LIST ||
                     kind == INTERP_VALUE_INSTANCE || kind == INTERP_VALUE_BOUND_METHOD ||
                     (kind == INTERP_VALUE_TUPLE && ann && ann->kind == ANN_TUPLE);
     if (!dynamic && !prebuilt) {
