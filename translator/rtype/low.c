@@ -155,6 +155,15 @@ int low_cstring(LowProgram *program, const char *text) {
 
 /* ---- values -------------------------------------------------------------- */
 
+void low_values_of(va_list list, int count, LowValue *values, int capacity) {
+    if (count > capacity) {
+        fprintf(stderr, "kiln: internal error: %d operands where %d fit\n", count, capacity);
+        abort();
+    }
+    for (int i = 0; i < count; i++)
+        values[i] = va_arg(list, LowValue);
+}
+
 LowValue low_none(void) {
     return (LowValue){LOW_VALUE_NONE, LOW_VOID, 0, 0, 0};
 }
@@ -447,8 +456,7 @@ LowValue low_emit_runtime(LowBuilder *builder, const char *name, int count, ...)
     LowValue args[16];
     va_list list;
     va_start(list, count);
-    for (int i = 0; i < count && i < 16; i++)
-        args[i] = va_arg(list, LowValue);
+    low_values_of(list, count, args, 16);
     va_end(list);
     return low_emit_call(builder, low_symbol_runtime(builder->program, name), args, count);
 }
@@ -474,8 +482,7 @@ LowValue low_emit_prim(LowBuilder *builder, LowPrim prim, LowType result, int co
     LowValue args[4];
     va_list list;
     va_start(list, count);
-    for (int i = 0; i < count && i < 4; i++)
-        args[i] = va_arg(list, LowValue);
+    low_values_of(list, count, args, 4);
     va_end(list);
     LowInst inst = {0};
     inst.opcode = LOW_PRIM;

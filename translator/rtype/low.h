@@ -37,6 +37,7 @@
 #ifndef KILN_LOW_H
 #define KILN_LOW_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -90,11 +91,12 @@ typedef struct LowValue {
 #define LOW_BINARY_OPS(X)                                                                          \
     X(ADD, "+")                                                                                    \
     X(SUB, "-")                                                                                    \
-    X(MUL, "*") X(SDIV, "/") X(SREM, "%") X(AND, "&") X(OR, "|") X(XOR, "^") X(SHL, "<<")          \
-        X(ASHR, ">>") X(EQ, "==") X(NE, "!=") X(LT, "<") X(LE, "<=") X(GT, ">") X(GE, ">=")        \
-            X(ULT, "<") X(UGE, ">=") X(FADD, "+") X(FSUB, "-") X(FMUL, "*") X(FDIV, "/")           \
-                X(FEQ, "==") X(FNE, "!=") X(FLT, "<") X(FLE, "<=") X(FGT, ">") X(FGE, ">=")        \
-                    X(PTR_EQ, "==") X(PTR_NE, "!=")
+    X(MUL, "*")                                                                                    \
+    X(SDIV, "/") X(SREM, "%") X(AND, "&") X(OR, "|") X(XOR, "^") X(SHL, "<<") X(ASHR, ">>")        \
+        X(EQ, "==") X(NE, "!=") X(LT, "<") X(LE, "<=") X(GT, ">") X(GE, ">=") X(ULT, "<")          \
+            X(UGE, ">=") X(FADD, "+") X(FSUB, "-") X(FMUL, "*") X(FDIV, "/") X(FEQ, "==")          \
+                X(FNE, "!=") X(FLT, "<") X(FLE, "<=") X(FGT, ">") X(FGE, ">=") X(PTR_EQ, "==")     \
+                    X(PTR_NE, "!=")
 
 typedef enum LowBinop {
 #define LOW_BINOP_ENUM(name, text) LOW_BIN_##name,
@@ -132,7 +134,7 @@ typedef enum LowUnop {
     X(ROOT_ADJUST)       /* th->root_top += args[0] (a constant, may be negative) */               \
     X(EXCEPTION_PENDING) /* I64 RT_RAISED(): an exception is in flight */                          \
     X(CATCH)             /* PTR rt_catch(): takes the exception in flight */                       \
-    X(FRAME_ADDRESS)     /* PTR the frame marker (below)  */                                     \
+    X(FRAME_ADDRESS)     /* PTR the frame marker (below)  */                                       \
     X(STACK_CHECK)       /* I64 rt_stack_exhausted(): the C stack is nearly full */
 
 /* FRAME_ADDRESS names one activation of a Kiln C function for tracebacks
@@ -266,6 +268,10 @@ int low_symbol_declare(LowProgram *program, LowSymbol symbol);
 int low_symbol_runtime(LowProgram *program, const char *name);
 int low_string(LowProgram *program, const char *bytes, int length);
 int low_cstring(LowProgram *program, const char *text);
+
+/* The `count` LowValue arguments of a variadic builder function, into
+ * `values` (which holds `capacity`; more is a kiln bug and aborts). */
+void low_values_of(va_list list, int count, LowValue *values, int capacity);
 
 /* Values. */
 LowValue low_none(void);

@@ -240,8 +240,7 @@ LowValue lower_call_runtime(Lower *lower, const char *name, int count, ...) {
     LowValue args[16];
     va_list list;
     va_start(list, count);
-    for (int i = 0; i < count && i < 16; i++)
-        args[i] = va_arg(list, LowValue);
+    low_values_of(list, count, args, 16);
     va_end(list);
     lower_spill(lower);
     LowValue result =
@@ -270,8 +269,7 @@ void lower_check(Lower *lower, LowValue failed, RtError error, const char *forma
     LowValue args[8] = {low_thread(), low_int(error), low_cstring_value(lower->program, format)};
     va_list list;
     va_start(list, count);
-    for (int i = 0; i < count && i < 5; i++)
-        args[3 + i] = va_arg(list, LowValue);
+    low_values_of(list, count, args + 3, 5);
     va_end(list);
     lower_check_with(lower, failed, "rt_raise", args, 3 + count);
 }
@@ -280,8 +278,7 @@ void lower_check_runtime(Lower *lower, LowValue failed, const char *raising, int
     LowValue args[8];
     va_list list;
     va_start(list, count);
-    for (int i = 0; i < count && i < 8; i++)
-        args[i] = va_arg(list, LowValue);
+    low_values_of(list, count, args, 8);
     va_end(list);
     lower_check_with(lower, failed, raising, args, count);
 }
@@ -292,6 +289,9 @@ void lower_null_check_value(Lower *lower, LowValue value, const char *what) {
 
 void lower_null_check(Lower *lower, const FlowOp *op, const char *what) {
     if (!lower_low(lower)->nullable) return;
+    char message[300];
+    snprintf(message, sizeof message, what, op->name ? op->name : "");
+    what = message;
     LowValue object = lower_arg(lower, op, 0);
     LowValue is_null = low_emit_unary(&lower->builder, LOW_UN_NOT, object);
     lower_check(lower, is_null, RT_ERR_NULL, what, 0);

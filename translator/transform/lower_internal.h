@@ -86,7 +86,8 @@ LowValue lower_valtype(Lower *lower, int valtype);
 void lower_check_runtime(Lower *lower, LowValue failed, const char *raising, int count, ...);
 /* NullError `what` when `value` is null. */
 void lower_null_check_value(Lower *lower, LowValue value, const char *what);
-/* NullError `what` when the op's first operand may be null (RtypeOp.nullable). */
+/* NullError `what` when the op's first operand may be null (RtypeOp.nullable);
+ * a %s in `what` is the operation's name (a field or method). */
 void lower_null_check(Lower *lower, const FlowOp *op, const char *what);
 
 /* lower_dict.c: the entry index of `key` in `dict` (annotated `dict_ann`),

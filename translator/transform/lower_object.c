@@ -134,10 +134,7 @@ static void lower_field(Lower *lower, const FlowOp *op) {
     const Ann *ann = lower_ann(lower, op->args[0]);
     const RtypeField *field = &lower->rtype->classes[ann->class_index].fields[low->field];
     bool get = low->opcode == RTYPE_OP_GETFIELD;
-    char what[160];
-    snprintf(what, sizeof what, get ? "cannot read '%s' of null" : "cannot assign '%s' of null",
-             op->name);
-    lower_null_check(lower, op, what);
+    lower_null_check(lower, op, get ? "cannot read '%s' of null" : "cannot assign '%s' of null");
     LowValue object = lower_object_ref(lower, op, 0);
     if (get) {
         /* the word is tested before it becomes the result: the result of
@@ -168,9 +165,7 @@ static void lower_bind_method(Lower *lower, const FlowOp *op) {
     LowBuilder *builder = &lower->builder;
     const RtypeOp *low = lower_low(lower);
     const RtypeVtable *table = &lower->rtype->vtables.items[low->vtable];
-    char what[200];
-    snprintf(what, sizeof what, "cannot read '%s' of null", op->name);
-    lower_null_check(lower, op, what);
+    lower_null_check(lower, op, "cannot read '%s' of null");
     LowValue object = lower_object_ref(lower, op, 0);
     char name[32];
     snprintf(name, sizeof name, "kvt_%d", low->vtable);

@@ -184,9 +184,7 @@ static void lower_call_virtual(Lower *lower, const FlowOp *op) {
     LowBuilder *builder = &lower->builder;
     const RtypeOp *low = lower_low(lower);
     const RtypeVtable *table = &lower->rtype->vtables.items[low->vtable];
-    char what[200];
-    snprintf(what, sizeof what, "cannot call method '%s' of null", op->name);
-    lower_null_check(lower, op, what);
+    lower_null_check(lower, op, "cannot call method '%s' of null");
     char name[32];
     snprintf(name, sizeof name, "kvt_%d", low->vtable);
     LowValue receiver = lower_arg(lower, op, 0);
@@ -460,11 +458,8 @@ void lower_op(Lower *lower, const FlowOp *op) {
     case RTYPE_OP_VAL_EQ: lower_compare_ops(lower, op, low->opcode); return;
     case RTYPE_OP_CALL_DIRECT: {
         const FlowGraph *graph = lower->rtype->funcs[low->callee].graph;
-        if (op->opcode == FLOW_OP_CALL_METHOD) {
-            char what[200];
-            snprintf(what, sizeof what, "cannot call method '%s' of null", op->name);
-            lower_null_check(lower, op, what);
-        }
+        if (op->opcode == FLOW_OP_CALL_METHOD)
+            lower_null_check(lower, op, "cannot call method '%s' of null");
         lower_call_direct(lower, op, low->callee, op->arg_count - graph->param_count);
         return;
     }
