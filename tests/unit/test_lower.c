@@ -56,13 +56,6 @@ static char *function_dump(const Lowered *result, const char *name) {
     return copy;
 }
 
-static int count_of(const char *text, const char *needle) {
-    int count = 0;
-    for (const char *at = strstr(text, needle); at; at = strstr(at + 1, needle))
-        count++;
-    return count;
-}
-
 static const char program[] =
     "class Node { var value: int; var next: Node; fn init(v, n) { this.value = v; this.next = n; "
     "} }\n"
@@ -128,13 +121,13 @@ END_TEST
 START_TEST(calls_that_raise_are_followed_by_an_exception_test) {
     Lowered result = lowered(program);
     char *caller = function_dump(&result, "caller");
-    ck_assert_int_eq(count_of(caller, "exception_pending"), 2);
+    ck_assert_int_eq(test_count_of(caller, "exception_pending"), 2);
     ck_assert_msg(strstr(caller, "; raise") != NULL, "%s", caller);
     ck_assert_msg(strstr(caller, "call @rt_trace_frame(c\"caller\"") != NULL, "%s", caller);
     free(caller);
     char *pick = function_dump(&result, "pick");
-    ck_assert_int_eq(count_of(pick, "exception_pending"), 0);
-    ck_assert_int_eq(count_of(pick, "rt_trace_frame"), 0);
+    ck_assert_int_eq(test_count_of(pick, "exception_pending"), 0);
+    ck_assert_int_eq(test_count_of(pick, "rt_trace_frame"), 0);
     free(pick);
     lowered_free(&result);
 }
@@ -145,8 +138,8 @@ START_TEST(references_live_across_allocation_use_shadow_stack_slots) {
     char *chain = function_dump(&result, "chain");
     /* the list so far survives the allocation of the next node */
     ck_assert_msg(strstr(chain, "spill_check ") != NULL, "%s", chain);
-    ck_assert_int_eq(count_of(chain, "root_store "), count_of(chain, "root_load "));
-    ck_assert_int_ge(count_of(chain, "root_adjust "), 2);
+    ck_assert_int_eq(test_count_of(chain, "root_store "), test_count_of(chain, "root_load "));
+    ck_assert_int_ge(test_count_of(chain, "root_adjust "), 2);
     ck_assert_msg(strstr(chain, "alloc ") != NULL, "%s", chain);
     free(chain);
     lowered_free(&result);
@@ -179,7 +172,7 @@ START_TEST(int_switches_are_switches_and_str_switches_compare) {
     ck_assert_msg(strstr(pick, ", 2: b") != NULL, "%s", pick);
     free(pick);
     char *name = function_dump(&result, "name");
-    ck_assert_int_eq(count_of(name, "call @rt_str_eq("), 2);
+    ck_assert_int_eq(test_count_of(name, "call @rt_str_eq("), 2);
     ck_assert_msg(strstr(name, "str \"a\"") != NULL, "%s", name);
     free(name);
     lowered_free(&result);
@@ -207,7 +200,7 @@ START_TEST(dict_lookups_are_an_inline_probe_loop) {
                 "    print(count(d, 1)); print(named(n, \"a\")); print(keyed(t, (1, 2)));\n"
                 "}\n");
     char *count = function_dump(&result, "count");
-    ck_assert_int_eq(count_of(count, "; dict probe\n"), 2);
+    ck_assert_int_eq(test_count_of(count, "; dict probe\n"), 2);
     ck_assert_msg(strstr(count, "rt_dict_find") == NULL, "%s", count);
     /* an absent key: rtlib makes the KeyError, then the exception leaves */
     ck_assert_msg(strstr(count, "; dict key absent") != NULL, "%s", count);

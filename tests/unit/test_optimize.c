@@ -54,38 +54,9 @@ static void optimized_free(Optimized *result) {
     test_pipeline_free(result->pipeline);
 }
 
-/* The function whose Kiln C name is `name`. */
-static const LowFunc *function_named(const LowProgram *low, const char *name) {
-    for (int f = 0; f < low->funcs.count; f++)
-        if (strcmp(low->funcs.items[f].kiln_name, name) == 0) return &low->funcs.items[f];
-    ck_abort_msg("no low-level function for %s", name);
-    return NULL;
-}
-
-/* The dump of one function (malloc'd): low_dump of a program holding only
- * a shallow copy of it. */
-static char *function_dump(const LowProgram *low, const char *name) {
-    LowProgram view = *low;
-    view.funcs.items = (LowFunc *)function_named(low, name);
-    view.funcs.count = 1;
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
-    low_dump(out, &view, NULL);
-    fclose(out);
-    return text;
-}
-
-static int count_of(const char *text, const char *needle) {
-    int count = 0;
-    for (const char *at = strstr(text, needle); at; at = strstr(at + 1, needle))
-        count++;
-    return count;
-}
-
 /* "call @NAME(" for the function `name`. */
 static void call_text(const LowProgram *low, const char *name, char *text, size_t size) {
-    snprintf(text, size, "call @%s(", function_named(low, name)->name);
+    snprintf(text, size, "call @%s(", test_low_function(low, name)->name);
 }
 
 static const char program[] = "fn get(xs, i) { return xs[i]; }\n"
@@ -103,11 +74,11 @@ START_TEST(a_small_function_is_inlined) {
     Optimized result = optimized(program, TRANSFORM_INLINE_SIZE_LIMIT, false);
     char call[128];
     call_text(result.low, "get", call, sizeof call);
-    char *caller = function_dump(result.low, "caller");
+    char *caller = test_low_function_dump(result.low, "caller");
     ck_assert_msg(strstr(caller, call) == NULL, "the call stays:\n%s", caller);
     /* the callee's bounds check and raise path, once per site */
-    ck_assert_int_eq(count_of(caller, "c\"list index out of range"), 2);
-    ck_assert_int_eq(count_of(caller, "call @rt_trace_frame(c\"get\""), 2);
+    ck_assert_int_eq(test_count_of(caller, "c\"list index out of range"), 2);
+    ck_assert_int_eq(test_count_of(caller, "call @rt_trace_frame(c\"get\""), 2);
     ck_assert_msg(strstr(caller, "; get: entry") != NULL, "%s", caller);
     ck_assert_int_ge(result.inlined, 2);
     free(caller);
@@ -119,8 +90,8 @@ START_TEST(the_callee_stays_as_it_was) {
     Optimized plain = optimized(program, -1, false);
     Optimized result = optimized(program, TRANSFORM_INLINE_SIZE_LIMIT, false);
     ck_assert_int_eq(result.low->funcs.count, plain.low->funcs.count);
-    char *before = function_dump(plain.low, "get");
-    char *after = function_dump(result.low, "get");
+    char *before = test_low_function_dump(plain.low, "get");
+    char *after = test_low_function_dump(result.low, "get");
     ck_assert_str_eq(after, before);
     free(before);
     free(after);
@@ -133,10 +104,10 @@ START_TEST(a_function_that_checks_the_stack_is_not_inlined) {
     Optimized result = optimized(program, 1000, false);
     char call[128];
     call_text(result.low, "fact", call, sizeof call);
-    char *fact = function_dump(result.low, "fact");
+    char *fact = test_low_function_dump(result.low, "fact");
     ck_assert_msg(strstr(fact, "stack_check") != NULL, "%s", fact);
     ck_assert_msg(strstr(fact, call) != NULL, "fact keeps its recursive call:\n%s", fact);
-    char *main_dump = function_dump(result.low, "main");
+    char *main_dump = test_low_function_dump(result.low, "main");
     ck_assert_msg(strstr(main_dump, call) != NULL, "main keeps its call of fact:\n%s", main_dump);
     ck_assert_msg(strstr(main_dump, "stack_check") == NULL, "%s", main_dump);
     free(fact);
@@ -150,8 +121,8 @@ START_TEST(a_function_over_the_limit_is_not_inlined) {
     ck_assert_int_eq(result.inlined, 0);
     char call[128];
     call_text(result.low, "get", call, sizeof call);
-    char *caller = function_dump(result.low, "caller");
-    ck_assert_int_eq(count_of(caller, call), 2);
+    char *caller = test_low_function_dump(result.low, "caller");
+    ck_assert_int_eq(test_count_of(caller, call), 2);
     free(caller);
     optimized_free(&result);
 }
@@ -173,7 +144,7 @@ static int marker_of(const LowFunc *func, int reg) {
 
 START_TEST(inlined_raise_paths_use_frame_markers_of_their_own) {
     Optimized result = optimized(program, TRANSFORM_INLINE_SIZE_LIMIT, false);
-    const LowFunc *caller = function_named(result.low, "caller");
+    const LowFunc *caller = test_low_function(result.low, "caller");
     int trace = low_symbol_find(result.low, "rt_trace_frame");
     ck_assert_int_ge(trace, 0);
     int own = 0, inlined = 0, markers[2] = {-1, -1};
@@ -210,7 +181,7 @@ END_TEST
 
 START_TEST(inlined_instructions_keep_the_callee_lines) {
     Optimized result = optimized(program, TRANSFORM_INLINE_SIZE_LIMIT, false);
-    const LowFunc *caller = function_named(result.low, "caller");
+    const LowFunc *caller = test_low_function(result.low, "caller");
     int copied = 0;
     for (int b = 0; b < caller->blocks.count; b++) {
         const LowBlock *block = &caller->blocks.items[b];
@@ -230,19 +201,20 @@ END_TEST
 START_TEST(what_follows_the_call_moves_to_a_continuation) {
     Optimized plain = optimized(program, -1, false);
     Optimized result = optimized(program, TRANSFORM_INLINE_SIZE_LIMIT, false);
-    char *before = function_dump(plain.low, "caller");
-    char *after = function_dump(result.low, "caller");
+    char *before = test_low_function_dump(plain.low, "caller");
+    char *after = test_low_function_dump(result.low, "caller");
     /* the sum of both results, and caller's own exception tests and
      * returns, survive; the copies return nothing themselves */
     ck_assert_msg(strstr(after, " = add r") != NULL, "%s", after);
-    ck_assert_int_eq(count_of(after, "exception_pending"), count_of(before, "exception_pending"));
-    ck_assert_int_eq(count_of(after, "return"), count_of(before, "return"));
+    ck_assert_int_eq(test_count_of(after, "exception_pending"),
+                     test_count_of(before, "exception_pending"));
+    ck_assert_int_eq(test_count_of(after, "return"), test_count_of(before, "return"));
     /* and get's blocks are there twice, each with its terminator */
-    char *get = function_dump(plain.low, "get");
-    ck_assert_int_eq(count_of(after, "unreachable"),
-                     count_of(before, "unreachable") + 2 * count_of(get, "unreachable"));
-    ck_assert_int_eq(count_of(after, "\nb"),
-                     count_of(before, "\nb") + 2 * count_of(get, "\nb") + 2);
+    char *get = test_low_function_dump(plain.low, "get");
+    ck_assert_int_eq(test_count_of(after, "unreachable"),
+                     test_count_of(before, "unreachable") + 2 * test_count_of(get, "unreachable"));
+    ck_assert_int_eq(test_count_of(after, "\nb"),
+                     test_count_of(before, "\nb") + 2 * test_count_of(get, "\nb") + 2);
     free(get);
     free(before);
     free(after);
@@ -255,12 +227,12 @@ START_TEST(inlining_then_folding_removes_a_branch_on_an_argument) {
     Optimized plain = optimized(program, TRANSFORM_INLINE_SIZE_LIMIT, false);
     Optimized result = optimized(program, TRANSFORM_INLINE_SIZE_LIMIT, true);
     ck_assert_int_gt(result.folds, 0);
-    char *before = function_dump(plain.low, "main");
-    char *after = function_dump(result.low, "main");
+    char *before = test_low_function_dump(plain.low, "main");
+    char *after = test_low_function_dump(result.low, "main");
     /* scale's `k == 0` with k = 3 folds, then its branch, then the dead
      * `return 0` path; x * k multiplies by the constant */
     ck_assert_msg(strstr(before, "; scale") != NULL, "%s", before);
-    ck_assert_int_lt(count_of(after, "br "), count_of(before, "br "));
+    ck_assert_int_lt(test_count_of(after, "br "), test_count_of(before, "br "));
     ck_assert_msg(strstr(after, ", 3\n") != NULL, "%s", after);
     free(before);
     free(after);
@@ -597,10 +569,10 @@ START_TEST(a_constant_division_by_zero_still_raises) {
     Optimized result = optimized("fn quotient(a, b) { return a / b; }\n"
                                  "fn main() { print(quotient(7, 0)); }\n",
                                  TRANSFORM_INLINE_SIZE_LIMIT, true);
-    char *main_dump = function_dump(result.low, "main");
+    char *main_dump = test_low_function_dump(result.low, "main");
     ck_assert_msg(strstr(main_dump, "call @rt_raise(th, ") != NULL, "%s", main_dump);
     ck_assert_msg(strstr(main_dump, "c\"integer division by zero\"") != NULL, "%s", main_dump);
-    const LowFunc *func = function_named(result.low, "main");
+    const LowFunc *func = test_low_function(result.low, "main");
     for (int b = 0; b < func->blocks.count; b++)
         for (int i = 0; i < func->blocks.items[b].insts.count; i++) {
             const LowInst *inst = &func->blocks.items[b].insts.items[i];

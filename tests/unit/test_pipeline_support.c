@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "parse/parse.h"
+#include "rtype/low.h"
 
 typedef enum TestPipelineStage {
     TEST_PIPELINE_ANNOTATE,
@@ -209,4 +210,33 @@ char *test_pipeline_transform_dump(const TestPipeline *pipeline) {
     transform_dump(out, pipeline->transform);
     fclose(out);
     return text;
+}
+
+/* ---- low-level graphs ---------------------------------------------------- */
+
+const LowFunc *test_low_function(const LowProgram *low, const char *name) {
+    for (int f = 0; f < low->funcs.count; f++)
+        if (strcmp(low->funcs.items[f].kiln_name, name) == 0) return &low->funcs.items[f];
+    ck_abort_msg("no low-level function for %s", name);
+    return NULL;
+}
+
+/* low_dump of a program that holds a shallow copy of just that function. */
+char *test_low_function_dump(const LowProgram *low, const char *name) {
+    LowProgram view = *low;
+    view.funcs.items = (LowFunc *)test_low_function(low, name);
+    view.funcs.count = 1;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    low_dump(out, &view, NULL);
+    fclose(out);
+    return text;
+}
+
+int test_count_of(const char *text, const char *needle) {
+    int count = 0;
+    for (const char *at = strstr(text, needle); at; at = strstr(at + 1, needle))
+        count++;
+    return count;
 }

@@ -100,4 +100,14 @@ bool test_pipeline_spills(const TestOpSite *site, int var);
 char *test_pipeline_rtype_dump(const TestPipeline *pipeline);
 char *test_pipeline_transform_dump(const TestPipeline *pipeline);
 
+/* Low-level graphs (translator/rtype/low.h). */
+struct LowProgram;
+struct LowFunc;
+/* The function whose Kiln C name is `name`; fails the test when absent. */
+const struct LowFunc *test_low_function(const struct LowProgram *low, const char *name);
+/* low_dump of that one function (a malloc'd string; free it). */
+char *test_low_function_dump(const struct LowProgram *low, const char *name);
+/* How many times `needle` occurs in `text`. */
+int test_count_of(const char *text, const char *needle);
+
 #endif

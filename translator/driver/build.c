@@ -477,10 +477,13 @@ static LowProgram *build_lower(DriverSession *session, const DriverOptions *opti
     }
     if (options->opt_level >= 1) {
         int inlined = transform_inline(low, TRANSFORM_INLINE_SIZE_LIMIT);
+        int removed = transform_virtualize(low);
         int folded = transform_fold(low);
         build_time(options, "optimize", &started);
         if (options->verbose)
-            fprintf(stderr, "[optimize] %d calls inlined, %d constants folded\n", inlined, folded);
+            fprintf(stderr,
+                    "[optimize] %d calls inlined, %d allocations removed, %d constants folded\n",
+                    inlined, removed, folded);
         if (verify && low_verify(low, stderr) > 0) {
             diag_plain_error(&session->diag,
                              "the optimized low-level graphs are malformed (an internal error)");

@@ -53,8 +53,10 @@
  * is) and references travel as PTR values or as I64 words (PTR_TO_INT and
  * loads of words), never in I64 parameters or in the I64 results of the
  * program's own functions (lower.h gives references the PTR type there).
- * Produces: each ALLOC (type id and size constants) of a function whose
- * object qualifies replaced by registers for its words.  The object
+ * Produces: each ALLOC (type id and size constants, at most 4096 words)
+ * reachable from block 0 whose object qualifies replaced by registers for
+ * its words; the ALLOCs of a function are considered one at a time, in
+ * block order, each on the function as the earlier ones left it.  The object
  * qualifies when, with its aliases (the ALLOC's register, and every
  * register a COPY of an alias or a reload of a slot holding the object
  * assigns):
