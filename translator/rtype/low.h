@@ -212,7 +212,8 @@ typedef struct LowFunc {
     const char *name;      /* the symbol: its C name */
     const char *kiln_name; /* the Kiln C function, for comments and tracebacks */
     SrcPos pos;
-    bool is_static; /* local to its output file (task invokers) */
+    bool is_static; /* internal to the LLVM module; the C backend gives every
+                     * function external linkage and a prototype */
     LowType result; /* VOID, I64, F64 or PTR */
     int param_count;
     Vec(LowType) regs;
