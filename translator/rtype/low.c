@@ -537,6 +537,14 @@ void low_term_return(LowBuilder *builder, LowValue value) {
     low_terminate(builder, term);
 }
 
+void low_term_return_normal(LowBuilder *builder, LowValue value) {
+    LowTerm term = {0};
+    term.kind = LOW_TERM_RETURN;
+    term.value = value;
+    term.normal = true;
+    low_terminate(builder, term);
+}
+
 void low_term_unreachable(LowBuilder *builder) {
     LowTerm term = {0};
     term.kind = LOW_TERM_UNREACHABLE;

@@ -92,11 +92,11 @@ typedef struct LowValue {
     X(ADD, "+")                                                                                    \
     X(SUB, "-")                                                                                    \
     X(MUL, "*")                                                                                    \
-    X(SDIV, "/") X(SREM, "%") X(AND, "&") X(OR, "|") X(XOR, "^") X(SHL, "<<") X(ASHR, ">>")        \
-        X(EQ, "==") X(NE, "!=") X(LT, "<") X(LE, "<=") X(GT, ">") X(GE, ">=") X(ULT, "<")          \
-            X(UGE, ">=") X(FADD, "+") X(FSUB, "-") X(FMUL, "*") X(FDIV, "/") X(FEQ, "==")          \
-                X(FNE, "!=") X(FLT, "<") X(FLE, "<=") X(FGT, ">") X(FGE, ">=") X(PTR_EQ, "==")     \
-                    X(PTR_NE, "!=")
+    X(SDIV, "/")                                                                                   \
+    X(SREM, "%") X(AND, "&") X(OR, "|") X(XOR, "^") X(SHL, "<<") X(ASHR, ">>") X(EQ, "==")         \
+        X(NE, "!=") X(LT, "<") X(LE, "<=") X(GT, ">") X(GE, ">=") X(ULT, "<") X(UGE, ">=")         \
+            X(FADD, "+") X(FSUB, "-") X(FMUL, "*") X(FDIV, "/") X(FEQ, "==") X(FNE, "!=")          \
+                X(FLT, "<") X(FLE, "<=") X(FGT, ">") X(FGE, ">=") X(PTR_EQ, "==") X(PTR_NE, "!=")
 
 typedef enum LowBinop {
 #define LOW_BINOP_ENUM(name, text) LOW_BIN_##name,
@@ -199,6 +199,10 @@ typedef struct LowTerm {
     int64_t *cases;
     int case_count;
     LowHint hint; /* BRANCH: how likely targets[0] is */
+    /* RETURN: no exception is in flight when it runs (the end of a
+     * function's normal path).  A return without it may leave one in
+     * flight: the raise paths return 0 with the exception set. */
+    bool normal;
     SrcPos pos;
 } LowTerm;
 
@@ -338,6 +342,8 @@ void low_term_branch(LowBuilder *builder, LowValue condition, int yes, int no, L
 void low_term_switch(LowBuilder *builder, LowValue value, const int64_t *cases, const int *targets,
                      int case_count);
 void low_term_return(LowBuilder *builder, LowValue value);
+/* A RETURN with `normal` set (see LowTerm). */
+void low_term_return_normal(LowBuilder *builder, LowValue value);
 void low_term_unreachable(LowBuilder *builder);
 
 /* `value` converted to the register type `type`: a constant 0 or null

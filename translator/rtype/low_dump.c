@@ -154,6 +154,7 @@ static void low_dump_term(FILE *out, const LowProgram *program, const LowTerm *t
             fputs(" ", out);
             low_dump_value(out, program, term->value);
         }
+        if (term->normal) fputs("    ; normal", out);
         break;
     case LOW_TERM_UNREACHABLE: fputs("unreachable", out); break;
     }

@@ -471,7 +471,7 @@ static void lower_block(Lower *lower, int block_index) {
     }
     if (block->exit_kind == FLOW_EXIT_RETURN) {
         int reg = lower->var_regs[block->inputs[0]];
-        low_term_return(builder, low_reg_value(builder->func, reg));
+        low_term_return_normal(builder, low_reg_value(builder->func, reg));
         return;
     }
     if (block->exit_kind == FLOW_EXIT_EXCEPT) {

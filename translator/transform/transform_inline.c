@@ -32,7 +32,10 @@ typedef struct InlineMap {
     int block_base;   /* callee block b is caller block block_base + b */
     int marker_base;  /* callee frame marker m is caller marker marker_base + m */
     int continuation; /* the block that takes what followed the call */
-    int result;       /* the call's result register, or -1 */
+    /* where a normal return (LowTerm.normal) goes: past the exception test
+     * that followed the call, or the continuation when there was none */
+    int normal_continuation;
+    int result; /* the call's result register, or -1 */
 } InlineMap;
 
 /* The LowFunc a call names directly, or -1. */
@@ -211,7 +214,8 @@ static void inline_copy_term(LowProgram *program, const InlineMap *map, const Lo
             result.pos = source->pos;
             vec_push(&copy->insts, result);
         }
-        copy->term = inline_goto(program, map->continuation, source->pos);
+        copy->term = inline_goto(
+            program, source->normal ? map->normal_continuation : map->continuation, source->pos);
         return;
     case LOW_TERM_GOTO: target_count = 1; break;
     case LOW_TERM_BRANCH: target_count = 2; break;
@@ -231,6 +235,49 @@ static void inline_copy_term(LowProgram *program, const InlineMap *map, const Lo
             term.targets[i] += map->block_base;
     }
     copy->term = term;
+}
+
+/* Whether `continuation` is the lowering's pattern after a call that can
+ * raise: shadow-stack reloads, then EXCEPTION_PENDING, then a branch on it
+ * to the raise exit.  Returns the index of the EXCEPTION_PENDING, or -1. */
+static int inline_exception_test(const LowBlock *continuation) {
+    int count = continuation->insts.count;
+    if (count == 0 || continuation->term.kind != LOW_TERM_BRANCH) return -1;
+    const LowInst *test = &continuation->insts.items[count - 1];
+    if (test->opcode != LOW_PRIM || test->sub != LOW_PRIM_EXCEPTION_PENDING) return -1;
+    const LowTerm *branch = &continuation->term;
+    if (branch->value.kind != LOW_VALUE_REG || branch->value.index != test->result) return -1;
+    for (int i = 0; i < count - 1; i++) {
+        const LowInst *reload = &continuation->insts.items[i];
+        if (reload->opcode != LOW_PRIM ||
+            (reload->sub != LOW_PRIM_ROOT_ADJUST && reload->sub != LOW_PRIM_ROOT_LOAD))
+            return -1;
+    }
+    return count - 1;
+}
+
+/* The block a normal return of the inlined body goes to: the reloads of
+ * the continuation, then straight to where no exception leads (the
+ * lowering never leaves one in flight on a normal return, low.h). */
+static void inline_normal_continuation(LowProgram *program, LowFunc *func, InlineMap *map) {
+    const LowBlock *continuation = &func->blocks.items[map->continuation];
+    int test = inline_exception_test(continuation);
+    if (test < 0) {
+        map->normal_continuation = map->continuation;
+        return;
+    }
+    LowBlock normal = {0};
+    normal.comment = "normal return";
+    for (int i = 0; i < test; i++) {
+        LowInst reload = continuation->insts.items[i];
+        /* its own operands: later passes rewrite instructions in place */
+        reload.args =
+            arena_memdup(&program->arena, reload.args, sizeof(LowValue) * (size_t)reload.arg_count);
+        vec_push(&normal.insts, reload);
+    }
+    normal.term = inline_goto(program, continuation->term.targets[1], continuation->term.pos);
+    vec_push(&func->blocks, normal);
+    map->normal_continuation = func->blocks.count - 1;
 }
 
 /* "Callee: comment", so that a dump shows where each copied block came from. */
@@ -255,6 +302,19 @@ static int inline_site(InlineState *state, int caller, int block, int index, int
     map.result = call.result;
     for (int reg = 0; reg < body->regs.count; reg++)
         vec_push(&func->regs, body->regs.items[reg]);
+    /* the blocks of the body are numbered first; what followed the call,
+     * and the block's terminator, go to the continuation after them */
+    for (int b = 0; b < body->blocks.count; b++) {
+        LowBlock placeholder = {0};
+        vec_push(&func->blocks, placeholder);
+    }
+    LowBlock continuation = {0};
+    LowBlock *split = &func->blocks.items[block];
+    for (int i = index + 1; i < split->insts.count; i++)
+        vec_push(&continuation.insts, split->insts.items[i]);
+    continuation.term = split->term;
+    vec_push(&func->blocks, continuation);
+    inline_normal_continuation(program, func, &map);
     for (int b = 0; b < body->blocks.count; b++) {
         const LowBlock *source = &body->blocks.items[b];
         LowBlock copy = {0};
@@ -263,15 +323,8 @@ static int inline_site(InlineState *state, int caller, int block, int index, int
         for (int i = 0; i < source->insts.count; i++)
             vec_push(&copy.insts, inline_copy_inst(program, &map, &source->insts.items[i]));
         inline_copy_term(program, &map, &source->term, &copy);
-        vec_push(&func->blocks, copy);
+        func->blocks.items[map.block_base + b] = copy;
     }
-    /* what followed the call, and the block's terminator */
-    LowBlock continuation = {0};
-    LowBlock *split = &func->blocks.items[block];
-    for (int i = index + 1; i < split->insts.count; i++)
-        vec_push(&continuation.insts, split->insts.items[i]);
-    continuation.term = split->term;
-    vec_push(&func->blocks, continuation);
     /* the arguments into the parameters, then the copied entry */
     split = &func->blocks.items[block];
     split->insts.count = index;
