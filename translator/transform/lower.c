@@ -152,6 +152,23 @@ LowValue lower_pop_root(Lower *lower) {
     return low_emit_prim(&lower->builder, LOW_PRIM_ROOT_LOAD, LOW_PTR, 1, low_int(0));
 }
 
+int lower_func_symbol(Lower *lower, int func) {
+    int symbol = low_symbol_find(lower->program, lower->rtype->funcs[func].c_name);
+    KILN_ASSERT(symbol >= 0, "every annotated function is declared before any is lowered");
+    return symbol;
+}
+
+LowValue lower_vtable_entry(Lower *lower, int vtable, LowValue object) {
+    LowBuilder *builder = &lower->builder;
+    const RtypeVtable *table = &lower->rtype->vtables.items[vtable];
+    char name[32];
+    snprintf(name, sizeof name, "kvt_%d", vtable);
+    LowValue entries = low_symbol_value(low_symbol_data(lower->program, name, LOW_VOID));
+    LowValue type = low_emit_prim(builder, LOW_PRIM_TYPE_ID, LOW_I64, 1, object);
+    LowValue slot = low_emit_binary(builder, LOW_BIN_SUB, type, low_int(table->first_type));
+    return low_emit_load_indexed(builder, LOW_PTR, entries, slot, 8, 0);
+}
+
 LowValue lower_valtype(Lower *lower, int valtype) {
     char name[32];
     if (valtype < 0)
@@ -511,14 +528,10 @@ static void lower_function(Lower *lower, int func) {
     lower->info = info;
     lower->graph = graph;
     lower_task_invokers(lower);
-    LowType *params = calloc((size_t)graph->param_count + 1, sizeof *params);
-    for (int i = 0; i < graph->param_count; i++)
-        params[i] = lower_type_of_repr(info->reprs[graph->blocks[0].inputs[i]]);
-    LowFunc *made =
-        low_func_new(&lower->builder, lower->program, info->c_name, graph->name,
-                     lower_type_of_repr(info->result == RTYPE_VOID ? RTYPE_INT : info->result),
-                     params, graph->param_count);
-    free(params);
+    /* the signature lower_declare gave it, without the GcThread */
+    const LowSymbol *declared = &lower->program->symbols.items[lower_func_symbol(lower, func)];
+    LowFunc *made = low_func_new(&lower->builder, lower->program, info->c_name, graph->name,
+                                 declared->result, declared->params + 1, graph->param_count);
     made->pos = graph->pos;
     lower->builder.pos = graph->pos;
     lower->var_regs = calloc((size_t)graph->var_count + 1, sizeof *lower->var_regs);

@@ -79,6 +79,11 @@ void lower_check(Lower *lower, LowValue failed, RtError error, const char *forma
  * caller has made room with a SPILL_CHECK), and back. */
 void lower_push_root(Lower *lower, LowValue value);
 LowValue lower_pop_root(Lower *lower);
+/* The symbol of an annotated function (declared before any is lowered:
+ * its C signature, the GcThread first, and result). */
+int lower_func_symbol(Lower *lower, int func);
+/* The code pointer of `object`'s method in vtable kvt_N, by its type id. */
+LowValue lower_vtable_entry(Lower *lower, int vtable, LowValue object);
 /* The RtValType descriptor kval_N as a value; -1: kval_str. */
 LowValue lower_valtype(Lower *lower, int valtype);
 /* if (failed) the runtime function `raising` (one that raises: rt_raise_cast,

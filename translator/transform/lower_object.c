@@ -26,8 +26,7 @@ static LowValue lower_object_ref(Lower *lower, const FlowOp *op, int index) {
 /* init(th, this, args...); the call converts each argument to its
  * parameter's type. */
 static void lower_init_call(Lower *lower, const FlowOp *op, int callee, LowValue object) {
-    int symbol = low_symbol_find(lower->program, lower->rtype->funcs[callee].c_name);
-    KILN_ASSERT(symbol >= 0, "every annotated function is declared before any is lowered");
+    int symbol = lower_func_symbol(lower, callee);
     int count = op->arg_count + 2;
     LowValue *args = kiln_xcalloc((size_t)count, sizeof *args);
     args[0] = low_thread();
@@ -162,17 +161,9 @@ static void lower_field(Lower *lower, const FlowOp *op) {
 
 /* obj.method as a value: rt_func_bind of the vtable entry for obj's type. */
 static void lower_bind_method(Lower *lower, const FlowOp *op) {
-    LowBuilder *builder = &lower->builder;
-    const RtypeOp *low = lower_low(lower);
-    const RtypeVtable *table = &lower->rtype->vtables.items[low->vtable];
     lower_null_check(lower, op, "cannot read '%s' of null");
     LowValue object = lower_object_ref(lower, op, 0);
-    char name[32];
-    snprintf(name, sizeof name, "kvt_%d", low->vtable);
-    LowValue vtable = low_symbol_value(low_symbol_data(lower->program, name, LOW_VOID));
-    LowValue type = low_emit_prim(builder, LOW_PRIM_TYPE_ID, LOW_I64, 1, object);
-    LowValue slot = low_emit_binary(builder, LOW_BIN_SUB, type, low_int(table->first_type));
-    LowValue code = low_emit_load_indexed(builder, LOW_PTR, vtable, slot, 8, 0);
+    LowValue code = lower_vtable_entry(lower, lower_low(lower)->vtable, object);
     lower_set_result(lower, op,
                      lower_call_runtime(lower, "rt_func_bind", 3, low_thread(), code, object));
 }

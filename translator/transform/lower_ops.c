@@ -138,15 +138,6 @@ static void lower_compare_ops(Lower *lower, const FlowOp *op, RtypeOpcode opcode
 
 /* ---- calls -------------------------------------------------------------------- */
 
-/* The C parameter types of an annotated function, the GcThread first. */
-static LowType *lower_signature(Lower *lower, int func, int *count) {
-    const LowSymbol *symbol =
-        &lower->program->symbols
-             .items[low_symbol_find(lower->program, lower->rtype->funcs[func].c_name)];
-    *count = symbol->param_count;
-    return symbol->params;
-}
-
 /* spill, call, reload, exception test, result. */
 static void lower_finish_call(Lower *lower, const FlowOp *op, LowValue result) {
     lower_reload(lower);
@@ -167,52 +158,35 @@ static LowValue *lower_call_args(Lower *lower, const FlowOp *op, int first, int 
 static void lower_call_direct(Lower *lower, const FlowOp *op, int callee, int first) {
     int count;
     LowValue *args = lower_call_args(lower, op, first, &count);
-    int symbol = low_symbol_find(lower->program, lower->rtype->funcs[callee].c_name);
     lower_spill(lower);
-    LowValue result = low_emit_call(&lower->builder, symbol, args, count);
+    LowValue result = low_emit_call(&lower->builder, lower_func_symbol(lower, callee), args, count);
     free(args);
     lower_finish_call(lower, op, result);
 }
 
-/* Arguments coerced to the callee's parameter types. */
-static void lower_coerce_args(Lower *lower, LowValue *args, const LowType *params, int count) {
-    for (int i = 0; i < count; i++)
-        args[i] = lower_coerce(lower, args[i], params[i]);
-}
-
 static void lower_call_virtual(Lower *lower, const FlowOp *op) {
-    LowBuilder *builder = &lower->builder;
     const RtypeOp *low = lower_low(lower);
-    const RtypeVtable *table = &lower->rtype->vtables.items[low->vtable];
     lower_null_check(lower, op, "cannot call method '%s' of null");
-    char name[32];
-    snprintf(name, sizeof name, "kvt_%d", low->vtable);
-    LowValue receiver = lower_arg(lower, op, 0);
-    LowValue type = low_emit_prim(builder, LOW_PRIM_TYPE_ID, LOW_I64, 1, receiver);
-    LowValue slot = low_emit_binary(builder, LOW_BIN_SUB, type, low_int(table->first_type));
-    LowValue code = low_emit_load_indexed(
-        builder, LOW_PTR, low_symbol_value(low_symbol_data(lower->program, name, LOW_VOID)), slot,
-        8, 0);
-    int count, param_count;
+    LowValue code = lower_vtable_entry(lower, low->vtable, lower_arg(lower, op, 0));
+    int count;
     LowValue *args = lower_call_args(lower, op, 0, &count);
-    const LowType *params = lower_signature(lower, low->callee, &param_count);
-    lower_coerce_args(lower, args, params, count < param_count ? count : param_count);
-    const LowSymbol *symbol =
-        &lower->program->symbols
-             .items[low_symbol_find(lower->program, lower->rtype->funcs[low->callee].c_name)];
+    const LowSymbol *symbol = &lower->program->symbols.items[lower_func_symbol(lower, low->callee)];
     lower_spill(lower);
-    LowValue result = low_emit_call_indirect(builder, code, symbol->result, params, args, count);
+    LowValue result =
+        low_emit_call_indirect(&lower->builder, code, symbol->result, symbol->params, args, count);
     free(args);
     lower_finish_call(lower, op, result);
 }
 
 /* A call of an RtFunc: bound methods get their receiver first. */
 static LowValue lower_call_rtfunc(Lower *lower, LowValue callee, int func, const LowValue *args,
-                                  int count, LowType result_type) {
+                                  int count) {
     LowBuilder *builder = &lower->builder;
     LowFunc *low_func = builder->func;
-    int param_count;
-    const LowType *params = lower_signature(lower, func, &param_count);
+    const LowSymbol *symbol = &lower->program->symbols.items[lower_func_symbol(lower, func)];
+    const LowType *params = symbol->params;
+    int param_count = symbol->param_count;
+    LowType result_type = symbol->result;
     const RtypeFunc *info = &lower->rtype->funcs[func];
     int skip = info->graph->kind == FLOW_GRAPH_METHOD ? 1 : 0;
     /* the unbound form: th, then the arguments at the parameters after `this` */
@@ -275,10 +249,7 @@ static void lower_call_func(Lower *lower, const FlowOp *op) {
     int count;
     LowValue *args = lower_call_args(lower, op, 1, &count);
     lower_spill(lower);
-    LowType result_type = lower_type_of_repr(lower->rtype->funcs[func].result == RTYPE_VOID
-                                                 ? RTYPE_INT
-                                                 : lower->rtype->funcs[func].result);
-    LowValue result = lower_call_rtfunc(lower, callee, func, args, count, result_type);
+    LowValue result = lower_call_rtfunc(lower, callee, func, args, count);
     free(args);
     lower_finish_call(lower, op, result);
 }
@@ -345,9 +316,7 @@ static void lower_task_invoker(Lower *lower, int block, int op_index) {
     LowBuilder saved = lower->builder;
     lower->builder = builder;
     LowValue args[2] = {low_thread(), arg};
-    LowType result_type =
-        lower_type_of_repr(callee->result == RTYPE_VOID ? RTYPE_INT : callee->result);
-    lower_call_rtfunc(lower, code, low->callee, args, 2, result_type);
+    lower_call_rtfunc(lower, code, low->callee, args, 2);
     low_term_return(&lower->builder, low_int(0));
     lower->builder = saved;
 }
