@@ -18,15 +18,7 @@ typedef struct Lowered {
 
 static Lowered lowered(const char *text) {
     Lowered result = {test_pipeline_transform(text), NULL, NULL};
-    result.low = lower_program(result.pipeline->transform);
-    ck_assert_ptr_nonnull(result.low);
-    char *errors = NULL;
-    size_t errors_size = 0;
-    FILE *errors_stream = open_memstream(&errors, &errors_size);
-    int problems = low_verify(result.low, errors_stream);
-    fclose(errors_stream);
-    ck_assert_msg(problems == 0, "the low-level graphs do not verify:\n%s", errors);
-    free(errors);
+    result.low = test_pipeline_lower(result.pipeline);
     size_t size = 0;
     FILE *out = open_memstream(&result.dump, &size);
     low_dump(out, result.low, &result.pipeline->diag);

@@ -19,16 +19,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void assert_verifies(const LowProgram *low) {
-    char *errors = NULL;
-    size_t size = 0;
-    FILE *stream = open_memstream(&errors, &size);
-    int problems = low_verify(low, stream);
-    fclose(stream);
-    ck_assert_msg(problems == 0, "the low-level graphs do not verify:\n%s", errors);
-    free(errors);
-}
-
 typedef struct Optimized {
     TestPipeline *pipeline;
     LowProgram *low;
@@ -40,12 +30,10 @@ typedef struct Optimized {
  * folds when `fold`. */
 static Optimized optimized(const char *text, int size_limit, bool fold) {
     Optimized result = {test_pipeline_transform(text), NULL, 0, 0};
-    result.low = lower_program(result.pipeline->transform);
-    ck_assert_ptr_nonnull(result.low);
-    assert_verifies(result.low);
+    result.low = test_pipeline_lower(result.pipeline);
     if (size_limit >= 0) result.inlined = transform_inline(result.low, size_limit);
     if (fold) result.folds = transform_fold(result.low);
-    assert_verifies(result.low);
+    test_low_verifies(result.low);
     return result;
 }
 
@@ -249,18 +237,7 @@ END_TEST
 
 /* A function f(r0: i64) whose block 0 computes one operation into a
  * register and returns it. */
-typedef struct Built {
-    LowProgram *program;
-    LowBuilder builder;
-    LowFunc *func;
-} Built;
-
-static Built built(void) {
-    Built result = {low_program_new(), {0}, NULL};
-    LowType params[1] = {LOW_I64};
-    result.func = low_func_new(&result.builder, result.program, "f", "f", LOW_I64, params, 1);
-    return result;
-}
+typedef TestLowBuilt Built;
 
 static void built_return(Built *result, LowValue value) {
     result->func->result = value.type;
@@ -279,7 +256,7 @@ typedef struct Folded {
 static Folded fold_built(Built *result) {
     Folded folded = {0};
     folded.folds = transform_fold(result->program);
-    assert_verifies(result->program);
+    test_low_verifies(result->program);
     const LowBlock *entry = &result->func->blocks.items[0];
     folded.folded = entry->insts.items[0].opcode == LOW_COPY;
     folded.value = entry->insts.items[0].args[0];
@@ -366,7 +343,7 @@ static void assert_same_constant(LowValue got, LowValue expected) {
 
 START_TEST(binary_operations_on_constants_fold) {
     const BinaryCase *test = &binary_cases[_i];
-    Built function = built();
+    Built function = test_low_built();
     LowValue result = low_emit_binary(&function.builder, test->op, test->left, test->right);
     built_return(&function, result);
     Folded folded = fold_built(&function);
@@ -411,7 +388,7 @@ static const UnaryCase unary_cases[] = {
 
 START_TEST(unary_operations_on_constants_fold) {
     const UnaryCase *test = &unary_cases[_i];
-    Built function = built();
+    Built function = test_low_built();
     LowValue result = low_emit_unary(&function.builder, test->op, test->operand);
     built_return(&function, result);
     Folded folded = fold_built(&function);
@@ -426,7 +403,7 @@ START_TEST(unary_operations_on_constants_fold) {
 END_TEST
 
 START_TEST(a_select_on_a_constant_becomes_a_copy_of_its_choice) {
-    Built function = built();
+    Built function = test_low_built();
     LowValue result = low_emit_select(&function.builder, low_int(0), low_int(10), low_int(20));
     built_return(&function, result);
     Folded folded = fold_built(&function);
@@ -434,7 +411,7 @@ START_TEST(a_select_on_a_constant_becomes_a_copy_of_its_choice) {
     assert_same_constant(folded.value, (LowValue)INT(20));
 
     /* the chosen operand need not be a constant */
-    function = built();
+    function = test_low_built();
     LowValue param = low_reg_value(function.func, 0);
     result = low_emit_select(&function.builder, low_int(1), param, low_int(20));
     built_return(&function, result);
@@ -446,7 +423,7 @@ START_TEST(a_select_on_a_constant_becomes_a_copy_of_its_choice) {
 END_TEST
 
 START_TEST(constants_propagate_through_single_assignments) {
-    Built function = built();
+    Built function = test_low_built();
     LowBuilder *builder = &function.builder;
     int five = low_new_reg(function.func, LOW_I64);
     low_emit_copy(builder, five, low_int(5));
@@ -455,7 +432,7 @@ START_TEST(constants_propagate_through_single_assignments) {
     LowValue product = low_emit_binary(builder, LOW_BIN_MUL, six, low_reg_value(function.func, 0));
     built_return(&function, product);
     ck_assert_int_eq(transform_fold(function.program), 1);
-    assert_verifies(function.program);
+    test_low_verifies(function.program);
     const LowBlock *entry = &function.func->blocks.items[0];
     ck_assert_int_eq(entry->insts.items[1].opcode, LOW_COPY);
     assert_same_constant(entry->insts.items[1].args[0], (LowValue)INT(6));
@@ -468,7 +445,7 @@ START_TEST(constants_propagate_through_single_assignments) {
 END_TEST
 
 START_TEST(a_register_assigned_twice_is_not_propagated) {
-    Built function = built();
+    Built function = test_low_built();
     LowBuilder *builder = &function.builder;
     LowFunc *func = function.func;
     int value = low_new_reg(func, LOW_I64);
@@ -482,14 +459,14 @@ START_TEST(a_register_assigned_twice_is_not_propagated) {
     low_set_block(builder, join);
     built_return(&function, low_reg_value(func, value));
     ck_assert_int_eq(transform_fold(function.program), 0);
-    assert_verifies(function.program);
+    test_low_verifies(function.program);
     ck_assert_int_eq(func->blocks.items[join].term.value.kind, LOW_VALUE_REG);
     low_program_free(function.program);
 }
 END_TEST
 
 START_TEST(a_use_its_assignment_does_not_dominate_is_not_propagated) {
-    Built function = built();
+    Built function = test_low_built();
     LowBuilder *builder = &function.builder;
     LowFunc *func = function.func;
     int value = low_new_reg(func, LOW_I64);
@@ -504,7 +481,7 @@ START_TEST(a_use_its_assignment_does_not_dominate_is_not_propagated) {
     LowValue sum = low_emit_binary(builder, LOW_BIN_ADD, low_reg_value(func, value), low_int(1));
     built_return(&function, sum);
     ck_assert_int_eq(transform_fold(function.program), 0);
-    assert_verifies(function.program);
+    test_low_verifies(function.program);
     const LowInst *add = &func->blocks.items[join].insts.items[0];
     ck_assert_int_eq(add->opcode, LOW_BINARY);
     ck_assert_int_eq(add->args[0].kind, LOW_VALUE_REG);
@@ -513,7 +490,7 @@ START_TEST(a_use_its_assignment_does_not_dominate_is_not_propagated) {
 END_TEST
 
 START_TEST(a_branch_on_a_constant_becomes_a_goto) {
-    Built function = built();
+    Built function = test_low_built();
     LowBuilder *builder = &function.builder;
     LowFunc *func = function.func;
     int yes = low_new_block(func, NULL);
@@ -527,7 +504,7 @@ START_TEST(a_branch_on_a_constant_becomes_a_goto) {
                      low_cstring_value(function.program, "no"));
     low_term_return(builder, low_int(20));
     ck_assert_int_eq(transform_fold(function.program), 2);
-    assert_verifies(function.program);
+    test_low_verifies(function.program);
     const LowTerm *entry = &func->blocks.items[0].term;
     ck_assert_int_eq(entry->kind, LOW_TERM_GOTO);
     ck_assert_int_eq(entry->targets[0], yes);
@@ -541,7 +518,7 @@ START_TEST(a_branch_on_a_constant_becomes_a_goto) {
 END_TEST
 
 START_TEST(a_switch_on_a_constant_becomes_a_goto) {
-    Built function = built();
+    Built function = test_low_built();
     LowBuilder *builder = &function.builder;
     LowFunc *func = function.func;
     int blocks[3];
@@ -556,7 +533,7 @@ START_TEST(a_switch_on_a_constant_becomes_a_goto) {
         low_term_return(builder, low_int(i));
     }
     ck_assert_int_eq(transform_fold(function.program), 1);
-    assert_verifies(function.program);
+    test_low_verifies(function.program);
     const LowTerm *entry = &func->blocks.items[0].term;
     ck_assert_int_eq(entry->kind, LOW_TERM_GOTO);
     ck_assert_int_eq(entry->targets[0], blocks[1]);

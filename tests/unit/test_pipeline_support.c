@@ -8,6 +8,7 @@
 
 #include "parse/parse.h"
 #include "rtype/low.h"
+#include "transform/lower.h"
 
 typedef enum TestPipelineStage {
     TEST_PIPELINE_ANNOTATE,
@@ -213,6 +214,31 @@ char *test_pipeline_transform_dump(const TestPipeline *pipeline) {
 }
 
 /* ---- low-level graphs ---------------------------------------------------- */
+
+void test_low_verifies(const LowProgram *low) {
+    char *errors = NULL;
+    size_t size = 0;
+    FILE *stream = open_memstream(&errors, &size);
+    int problems = low_verify(low, stream);
+    fclose(stream);
+    ck_assert_msg(problems == 0, "the low-level graphs do not verify:\n%s", errors);
+    free(errors);
+}
+
+LowProgram *test_pipeline_lower(TestPipeline *pipeline) {
+    ck_assert_ptr_nonnull(pipeline->transform);
+    LowProgram *low = lower_program(pipeline->transform);
+    ck_assert_ptr_nonnull(low);
+    test_low_verifies(low);
+    return low;
+}
+
+TestLowBuilt test_low_built(void) {
+    TestLowBuilt result = {low_program_new(), {0}, NULL};
+    LowType params[1] = {LOW_I64};
+    result.func = low_func_new(&result.builder, result.program, "f", "f", LOW_I64, params, 1);
+    return result;
+}
 
 const LowFunc *test_low_function(const LowProgram *low, const char *name) {
     for (int f = 0; f < low->funcs.count; f++)

@@ -28,6 +28,7 @@
 #include "common/intern.h"
 #include "flow/flow.h"
 #include "interp/interp.h"
+#include "rtype/low.h"
 #include "rtype/rtype.h"
 #include "transform/transform.h"
 
@@ -101,12 +102,22 @@ char *test_pipeline_rtype_dump(const TestPipeline *pipeline);
 char *test_pipeline_transform_dump(const TestPipeline *pipeline);
 
 /* Low-level graphs (translator/rtype/low.h). */
-struct LowProgram;
-struct LowFunc;
+/* lower_program of the pipeline's transform stage, which must verify. */
+LowProgram *test_pipeline_lower(TestPipeline *pipeline);
+/* Fails the test, with low_verify's messages, unless `low` verifies. */
+void test_low_verifies(const LowProgram *low);
 /* The function whose Kiln C name is `name`; fails the test when absent. */
-const struct LowFunc *test_low_function(const struct LowProgram *low, const char *name);
+const LowFunc *test_low_function(const LowProgram *low, const char *name);
 /* low_dump of that one function (a malloc'd string; free it). */
-char *test_low_function_dump(const struct LowProgram *low, const char *name);
+char *test_low_function_dump(const LowProgram *low, const char *name);
+/* A new program with one function f(r0: i64) -> i64 being built: block 0
+ * is the builder's current block. */
+typedef struct TestLowBuilt {
+    LowProgram *program;
+    LowBuilder builder;
+    LowFunc *func;
+} TestLowBuilt;
+TestLowBuilt test_low_built(void);
 /* How many times `needle` occurs in `text`. */
 int test_count_of(const char *text, const char *needle);
 

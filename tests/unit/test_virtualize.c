@@ -244,16 +244,6 @@ static Run run_function(const LowProgram *program, const char *name, int64_t arg
 
 /* ---- programs ------------------------------------------------------------------- */
 
-static void assert_verifies(const LowProgram *low) {
-    char *errors = NULL;
-    size_t size = 0;
-    FILE *stream = open_memstream(&errors, &size);
-    int problems = low_verify(low, stream);
-    fclose(stream);
-    ck_assert_msg(problems == 0, "the low-level graphs do not verify:\n%s", errors);
-    free(errors);
-}
-
 /* A program lowered twice: as -O1 leaves it without virtualization
  * (inlined, folded), and with it (inlined, virtualized, folded). */
 typedef struct Versions {
@@ -265,16 +255,16 @@ typedef struct Versions {
 
 static Versions versions(const char *text) {
     Versions result = {test_pipeline_transform(text), NULL, NULL, 0};
-    result.plain = lower_program(result.pipeline->transform);
-    result.virtualized = lower_program(result.pipeline->transform);
+    result.plain = test_pipeline_lower(result.pipeline);
+    result.virtualized = test_pipeline_lower(result.pipeline);
     transform_inline(result.plain, TRANSFORM_INLINE_SIZE_LIMIT);
     transform_fold(result.plain);
     transform_inline(result.virtualized, TRANSFORM_INLINE_SIZE_LIMIT);
-    assert_verifies(result.virtualized);
+    test_low_verifies(result.virtualized);
     result.removed = transform_virtualize(result.virtualized);
-    assert_verifies(result.virtualized);
+    test_low_verifies(result.virtualized);
     transform_fold(result.virtualized);
-    assert_verifies(result.virtualized);
+    test_low_verifies(result.virtualized);
     return result;
 }
 
@@ -590,18 +580,7 @@ END_TEST
 
 /* ---- functions built by hand ---------------------------------------------------------- */
 
-typedef struct Built {
-    LowProgram *program;
-    LowBuilder builder;
-    LowFunc *func;
-} Built;
-
-static Built built(void) {
-    Built result = {low_program_new(), {0}, NULL};
-    LowType params[1] = {LOW_I64};
-    result.func = low_func_new(&result.builder, result.program, "f", "f", LOW_I64, params, 1);
-    return result;
-}
+typedef TestLowBuilt Built;
 
 static LowValue built_alloc(Built *result, int reg) {
     LowBuilder *builder = &result->builder;
@@ -616,7 +595,7 @@ START_TEST(an_alias_of_an_earlier_iteration_stays) {
      *   b2: x = r                  (the first object only)
      *   b3: sum += [x + 8] when i != 0; i++; br i < n, b1, b4
      *   b4: return sum             (0: x stays the first object) */
-    Built function = built();
+    Built function = test_low_built();
     LowBuilder *builder = &function.builder;
     LowFunc *func = function.func;
     LowValue n = low_reg_value(func, 0);
@@ -648,10 +627,10 @@ START_TEST(an_alias_of_an_earlier_iteration_stays) {
     low_term_branch(builder, again, loop, done, LOW_HINT_NONE);
     low_set_block(builder, done);
     low_term_return(builder, low_reg_value(func, sum));
-    assert_verifies(function.program);
+    test_low_verifies(function.program);
     ck_assert_int_eq(run_function(function.program, "f", 4).result, 0);
     ck_assert_int_eq(transform_virtualize(function.program), 0);
-    assert_verifies(function.program);
+    test_low_verifies(function.program);
     ck_assert_int_eq(run_function(function.program, "f", 4).result, 0);
     low_program_free(function.program);
 }
@@ -659,7 +638,7 @@ END_TEST
 
 START_TEST(a_reload_of_another_slot_stays) {
     /* r and q spilled to slots 0 and 1; r reloaded from slot 1 is q */
-    Built function = built();
+    Built function = test_low_built();
     LowBuilder *builder = &function.builder;
     LowFunc *func = function.func;
     int object = low_new_reg(func, LOW_PTR), other = low_new_reg(func, LOW_PTR);
@@ -676,10 +655,10 @@ START_TEST(a_reload_of_another_slot_stays) {
     low_result_into(builder, low_emit_prim(builder, LOW_PRIM_ROOT_LOAD, LOW_PTR, 1, low_int(1)),
                     object);
     low_term_return(builder, low_emit_load(builder, LOW_I64, low_reg_value(func, object), 8));
-    assert_verifies(function.program);
+    test_low_verifies(function.program);
     ck_assert_int_eq(run_function(function.program, "f", 9).result, 5);
     ck_assert_int_eq(transform_virtualize(function.program), 0);
-    assert_verifies(function.program);
+    test_low_verifies(function.program);
     ck_assert_int_eq(run_function(function.program, "f", 9).result, 5);
     low_program_free(function.program);
 }
@@ -687,7 +666,7 @@ END_TEST
 
 START_TEST(a_reload_of_its_own_slot_is_removed) {
     /* the same function, r reloaded from its own slot 0 */
-    Built function = built();
+    Built function = test_low_built();
     LowBuilder *builder = &function.builder;
     LowFunc *func = function.func;
     int object = low_new_reg(func, LOW_PTR);
@@ -703,7 +682,7 @@ START_TEST(a_reload_of_its_own_slot_is_removed) {
                     object);
     low_term_return(builder, low_emit_load(builder, LOW_I64, low_reg_value(func, object), 8));
     ck_assert_int_eq(transform_virtualize(function.program), 1);
-    assert_verifies(function.program);
+    test_low_verifies(function.program);
     Run run = run_function(function.program, "f", 9);
     ck_assert_int_eq(run.result, 9);
     ck_assert_int_eq(run.allocations, 0);
