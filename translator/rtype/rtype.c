@@ -401,6 +401,7 @@ static void rtype_lower_method(RtypeScope *scope, RtypeOp *low) {
         return;
     }
     low->opcode = RTYPE_OP_CALL_RTLIB;
+    low->nullable = receiver->nullable;
     low->raises = rtype_method_raises(receiver->kind, op->name) || receiver->nullable;
     if (receiver->kind == ANN_LIST && strcmp(op->name, "append") == 0)
         low->opcode = RTYPE_OP_LIST_APPEND;

@@ -300,10 +300,6 @@ void lower_check_runtime(Lower *lower, LowValue failed, const char *raising, int
     lower_check_with(lower, failed, raising, args, count);
 }
 
-void lower_null_check_value(Lower *lower, LowValue value, const char *what) {
-    lower_check(lower, low_emit_unary(&lower->builder, LOW_UN_NOT, value), RT_ERR_NULL, what, 0);
-}
-
 void lower_null_check(Lower *lower, const FlowOp *op, const char *what) {
     if (!lower_low(lower)->nullable) return;
     char message[300];

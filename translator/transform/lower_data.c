@@ -74,7 +74,7 @@ static void lower_len(Lower *lower, const FlowOp *op) {
         return;
     }
     LowValue object = lower_data_ref(lower, op, 0);
-    if (ann && ann->nullable) lower_null_check_value(lower, object, "len() of null");
+    lower_null_check(lower, op, "len() of null");
     if (kind == ANN_STR) {
         lower_set_result(
             lower, op,
@@ -587,11 +587,7 @@ static void lower_builder_method(Lower *lower, const FlowOp *op) {
 void lower_method(Lower *lower, const FlowOp *op) {
     const Ann *receiver = op->args[0].kind == FLOW_VALUE_VAR ? lower_ann(lower, op->args[0]) : NULL;
     AnnKind kind = receiver ? receiver->kind : ANN_STR;
-    if (receiver && receiver->nullable) {
-        char what[200];
-        snprintf(what, sizeof what, "cannot call method '%s' of null", op->name);
-        lower_null_check_value(lower, lower_data_ref(lower, op, 0), what);
-    }
+    lower_null_check(lower, op, "cannot call method '%s' of null");
     switch (kind) {
     case ANN_LIST: lower_list_method(lower, op, receiver); return;
     case ANN_DICT: lower_dict_method(lower, op); return;

@@ -89,8 +89,6 @@ LowValue lower_valtype(Lower *lower, int valtype);
 /* if (failed) the runtime function `raising` (one that raises: rt_raise_cast,
  * rt_stack_overflow...) with `count` arguments, then the raise exit. */
 void lower_check_runtime(Lower *lower, LowValue failed, const char *raising, int count, ...);
-/* NullError `what` when `value` is null. */
-void lower_null_check_value(Lower *lower, LowValue value, const char *what);
 /* NullError `what` when the op's first operand may be null (RtypeOp.nullable);
  * a %s in `what` is the operation's name (a field or method). */
 void lower_null_check(Lower *lower, const FlowOp *op, const char *what);
