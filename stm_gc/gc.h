@@ -214,7 +214,7 @@ typedef struct GcThread {
     void **root_top;
     void **root_limit;
     GcHeap *heap;
-    atomic_int *gil_waiters; /* threads waiting for the GIL */
+    atomic_int *gil_drop_request; /* a waiter asks for the GIL (gc_thread.c) */
 #ifdef KILN_STM
     /* The fields of the STM fast paths (stm.h explains each). */
     GcHeader stm_owner;                     /* (slot + 1) << GC_STM_OWNER_SHIFT */
@@ -262,7 +262,7 @@ static inline void gc_safe_point(GcThread *thread) {
     if (GC_UNLIKELY(atomic_load_explicit(&thread->stm_signal, memory_order_relaxed)))
         gc_safe_point_slow(thread);
 #else
-    if (GC_UNLIKELY(atomic_load_explicit(thread->gil_waiters, memory_order_relaxed) > 0))
+    if (GC_UNLIKELY(atomic_load_explicit(thread->gil_drop_request, memory_order_relaxed)))
         gc_safe_point_slow(thread);
 #endif
 }

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 
 /* ---- System memory ------------------------------------------------------ */
 
@@ -213,8 +214,13 @@ GcHeap *gc_heap_create(const GcConfig *config) {
     init_size_classes(heap);
     gc_list_init(&heap->old_large);
     pthread_mutex_init(&heap->gil.mutex, NULL);
-    pthread_cond_init(&heap->gil.turn, NULL);
-    atomic_init(&heap->gil.waiters, 0);
+    /* Waiters time their switch interval on the monotonic clock. */
+    pthread_condattr_t turn_attributes;
+    pthread_condattr_init(&turn_attributes);
+    pthread_condattr_setclock(&turn_attributes, CLOCK_MONOTONIC);
+    pthread_cond_init(&heap->gil.turn, &turn_attributes);
+    pthread_condattr_destroy(&turn_attributes);
+    atomic_init(&heap->gil.drop_request, 0);
     heap->type_capacity = 16;
     heap->type_count = 1; /* type id 0 marks free slots */
     heap->layouts = gc_xcalloc(heap->type_capacity, sizeof(GcLayout));

@@ -228,13 +228,21 @@ static inline void gc_list_insert(GcLarge *sentinel, GcLarge *node) {
 
 /* ---- Threads and the GIL ------------------------------------------------ */
 
-/* A ticket lock: acquirers are served in arrival order. */
+/* A ticket lock: acquirers are served in arrival order.  The holder keeps
+ * it across safe points until a waiter has waited a whole switch interval
+ * (GC_GIL_INTERVAL_NS) without being served; the waiter then sets
+ * `drop_request`, which the next safe point answers.  Handing the lock over
+ * at every safe point that found a waiter made two running threads switch
+ * at every loop iteration: a context switch each, most of the time spent in
+ * the kernel. */
+#define GC_GIL_INTERVAL_NS 5000000L
 typedef struct GcGil {
     pthread_mutex_t mutex;
     pthread_cond_t turn;
     uint64_t next_ticket;
     uint64_t now_serving;
-    atomic_int waiters;
+    int waiters;             /* under the mutex */
+    atomic_int drop_request; /* a waiter waited an interval: hand over */
     /* Written under the mutex; read without it only to check that the
      * reader itself holds the lock. */
     _Atomic(struct GcThreadState *) holder;

@@ -14,6 +14,8 @@
  */
 #include "gc_internal.h"
 
+#include <time.h>
+
 _Thread_local GcThread *gc_current_thread;
 
 /* A context with its nursery and shadow stack, not yet in the thread list. */
@@ -39,7 +41,7 @@ static GcThreadState *context_new(GcHeap *heap) {
     thread->root_top = state->root_base;
     thread->root_limit = state->root_base + state->root_slots;
     thread->heap = heap;
-    thread->gil_waiters = &heap->gil.waiters;
+    thread->gil_drop_request = &heap->gil.drop_request;
     gc_list_init(&state->young_large);
     return state;
 }
@@ -150,8 +152,7 @@ static void gil_release(GcHeap *heap) {
     pthread_mutex_lock(&gil->mutex);
     atomic_store_explicit(&gil->holder, NULL, memory_order_relaxed);
     gil->now_serving++;
-    if (atomic_load_explicit(&gil->waiters, memory_order_relaxed))
-        pthread_cond_broadcast(&gil->turn);
+    if (gil->waiters) pthread_cond_broadcast(&gil->turn);
     pthread_mutex_unlock(&gil->mutex);
 }
 
@@ -175,16 +176,36 @@ bool gc_holds_gil(GcHeap *heap, GcThreadState *state) {
     return atomic_load_explicit(&heap->gil.holder, memory_order_relaxed) == state;
 }
 
+/* Waits for the turn of `ticket`; when a whole switch interval passes with
+ * the same holder, asks it to hand over at its next safe point. */
+static void gil_wait_turn(GcGil *gil, uint64_t ticket) {
+    gil->waiters++;
+    while (ticket != gil->now_serving) {
+        uint64_t serving = gil->now_serving;
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_nsec += GC_GIL_INTERVAL_NS;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+        int status = 0;
+        while (status == 0 && serving == gil->now_serving)
+            status = pthread_cond_timedwait(&gil->turn, &gil->mutex, &deadline);
+        if (serving == gil->now_serving)
+            atomic_store_explicit(&gil->drop_request, 1, memory_order_relaxed);
+    }
+    gil->waiters--;
+}
+
 void gc_gil_acquire(GcThread *thread) {
     GcGil *gil = &thread->heap->gil;
     pthread_mutex_lock(&gil->mutex);
     uint64_t ticket = gil->next_ticket++;
-    if (ticket != gil->now_serving) {
-        atomic_fetch_add_explicit(&gil->waiters, 1, memory_order_relaxed);
-        while (ticket != gil->now_serving)
-            pthread_cond_wait(&gil->turn, &gil->mutex);
-        atomic_fetch_sub_explicit(&gil->waiters, 1, memory_order_relaxed);
-    }
+    if (ticket != gil->now_serving) gil_wait_turn(gil, ticket);
+    /* A fresh interval for the new holder; a waiter still there asks again
+     * when it runs out. */
+    atomic_store_explicit(&gil->drop_request, 0, memory_order_relaxed);
     atomic_store_explicit(&gil->holder, gc_state_of(thread), memory_order_relaxed);
     pthread_mutex_unlock(&gil->mutex);
 }
@@ -195,8 +216,8 @@ void gc_gil_release(GcThread *thread) {
     gil_release(thread->heap);
 }
 
-/* Someone waits: let it run.  The lock is served in ticket order, so the
- * waiter gets it before this thread's new ticket comes up. */
+/* A waiter asked for the lock: let it run.  The lock is served in ticket
+ * order, so the waiter gets it before this thread's new ticket comes up. */
 void gc_safe_point_slow(GcThread *thread) {
     gc_gil_release(thread);
     gc_gil_acquire(thread);
