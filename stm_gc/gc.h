@@ -221,7 +221,7 @@ typedef struct GcThread {
     GcHeader stm_read_mask;                 /* GC_STM_OWNER_MASK; 0 in serial mode */
     GcHeader stm_read_owner;                /* stm_owner; 0 in serial mode */
     uint64_t stm_reader_bit;                /* 1 << slot, this thread's bit in every orec */
-    _Atomic uint64_t *stm_orecs;            /* the heap's orec table */
+    uint8_t *stm_read_marks;                /* this thread's marks, one byte per orec */
     int64_t stm_budget;                     /* break points left before a transaction break */
     atomic_uint stm_signal;                 /* STM_SIGNAL_* requests from other threads */
     const struct StmLocation *stm_location; /* the current source position */

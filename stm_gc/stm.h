@@ -143,7 +143,14 @@ bool stm_break_slow(GcThread *thread);
  *
  * An orec is one word of the heap's table of ownership records: bit i is
  * set while the transaction of the thread in slot i has read an object
- * whose address hashes to it.  A writer must find no other reader there. */
+ * whose address hashes to it.  A writer must find no other reader there.
+ *
+ * Each thread also has a private byte per orec, its read mark, set exactly
+ * while its bit in that orec is set (the slow path sets both, commit and
+ * abort clear both).  The fast path tests the mark: one byte of a private
+ * map instead of a word of the shared table, which is 8 times bigger and
+ * whose lines other threads write, so the test stays in the first-level
+ * cache. */
 void stm_read_slow(GcThread *thread, const void *object);
 
 #define STM_OREC_BITS 20
@@ -159,14 +166,12 @@ static inline uintptr_t stm_orec_index(const void *object) {
 /* Before reading fields of `object`.  Fast path: the object is this
  * thread's (young, or in its write set), or the transaction runs in serial
  * mode (the mask is then 0 and so is the expected owner: one test covers
- * both), or this transaction already registered as a reader of its orec. */
+ * both), or this transaction already registered as a reader of its orec
+ * (its read mark is set). */
 static inline void stm_read_barrier(GcThread *thread, const void *object) {
     if (GC_LIKELY((gc_header_load(object) & thread->stm_read_mask) == thread->stm_read_owner))
         return;
-    if (GC_LIKELY(
-            atomic_load_explicit(&thread->stm_orecs[stm_orec_index(object)], memory_order_relaxed) &
-            thread->stm_reader_bit))
-        return;
+    if (GC_LIKELY(thread->stm_read_marks[stm_orec_index(object)])) return;
     stm_read_slow(thread, object);
 }
 

@@ -87,9 +87,11 @@ void stm_release_all(StmContext *context, bool restore) {
     }
     state->remembered.count = 0;
     _Atomic uint64_t *orecs = thread->heap->stm->orecs;
-    for (size_t i = 0; i < context->read_count; i++)
+    for (size_t i = 0; i < context->read_count; i++) {
+        thread->stm_read_marks[context->reads[i]] = 0;
         atomic_fetch_and_explicit(&orecs[context->reads[i]], ~thread->stm_reader_bit,
                                   memory_order_release);
+    }
     context->read_count = 0;
 }
 
@@ -251,6 +253,7 @@ void stm_read_slow(GcThread *thread, const void *object) {
     uint64_t before = atomic_fetch_or_explicit(&shared->orecs[index], thread->stm_reader_bit,
                                                memory_order_seq_cst);
     if (!(before & thread->stm_reader_bit)) push_read(context, index);
+    thread->stm_read_marks[index] = 1;
     for (;;) {
         GcHeader header = __atomic_load_n((const GcHeader *)object, __ATOMIC_SEQ_CST);
         GcHeader owner = header & GC_STM_OWNER_MASK;

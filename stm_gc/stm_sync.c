@@ -105,7 +105,8 @@ void stm_thread_attach(GcThreadState *state) {
     context->random = gc_mix_hash((uint64_t)context->number) | 1;
     thread->stm_owner = (GcHeader)(slot + 1) << GC_STM_OWNER_SHIFT;
     thread->stm_reader_bit = UINT64_C(1) << slot;
-    thread->stm_orecs = shared->orecs;
+    /* Untouched pages of the map stay unbacked zero pages. */
+    thread->stm_read_marks = gc_map(STM_OREC_COUNT);
     thread->stm_read_mask = GC_STM_OWNER_MASK;
     thread->stm_read_owner = thread->stm_owner;
     gc_thread_link(heap, state);
@@ -142,6 +143,8 @@ void stm_thread_detach(GcThreadState *state) {
     stm_counters_add(&shared->totals, &context->counters);
     pthread_cond_broadcast(&shared->changed);
     pthread_mutex_unlock(&shared->lock);
+    gc_unmap(state->public.stm_read_marks, STM_OREC_COUNT);
+    state->public.stm_read_marks = NULL;
     free(context->reads);
     free(context->backups);
     free(context->backup_area);
