@@ -193,7 +193,9 @@ bool gc_parse_size(const char *text, size_t *bytes);
 GcHeap *gc_heap_create(const GcConfig *config);
 /* Registers `count` descriptors (copied); returns the type id of the first
  * one, the others follow in order.  Call before the first allocation of
- * these types.  An inconsistent descriptor is a fatal error. */
+ * these types.  An inconsistent descriptor is a fatal error.  Ids are given
+ * from 1 in registration order, in both builds: the STM engine registers
+ * its own types at the first gc_thread_attach, after the program's. */
 uint32_t gc_heap_register_types(GcHeap *heap, const GcTypeInfo *types, uint32_t count);
 /* A global variable holding a reference: a root of every collection. */
 void gc_heap_add_root(GcHeap *heap, void **slot);

@@ -45,7 +45,6 @@ void stm_heap_init(GcHeap *heap) {
     shared->timing = shared->print_stats || shared->report;
     shared->automatic_inevitable = true;
     heap->stm = shared;
-    stm_hashtables_register_types(heap);
 }
 
 void stm_heap_finish(GcHeap *heap) {
@@ -95,6 +94,10 @@ void stm_thread_attach(GcThreadState *state) {
     pthread_mutex_lock(&shared->lock);
     while (shared->major_pending)
         wait_briefly(shared);
+    /* The engine's own types come after the program's, which it registers
+     * before the first attach: its ids start at 1 in both builds, so that
+     * generated code can number its types at translation time. */
+    if (!shared->hashtable_type) stm_hashtables_register_types(heap);
     if (shared->used_slots == ~UINT64_C(0))
         gc_fatal("stm: more than %d threads attached", STM_MAX_THREADS);
     int slot = __builtin_ctzll(~shared->used_slots);

@@ -130,6 +130,21 @@ static void begin(GcThread *thread) {
         }                                                                                          \
     } while (0)
 
+/* The engine's own types come after the program's: generated code numbers
+ * its types from 1 at translation time, in both builds. */
+START_TEST(program_type_ids_start_at_one) {
+    GcHeap *heap = gc_heap_create(NULL);
+    ck_assert_uint_eq(register_box(heap), 1);
+    ck_assert_uint_eq(register_box(heap), 2);
+    GcThread *thread = gc_thread_attach(heap);
+    /* The engine's types are there now, after the program's. */
+    StmHashtable *table = stm_hashtable_new(thread);
+    ck_assert_uint_gt(gc_header_load(table) & GC_TYPE_ID_MASK, 2);
+    gc_thread_detach(thread);
+    gc_heap_destroy(heap);
+}
+END_TEST
+
 START_TEST(different_keys_do_not_conflict) {
     Duo duo;
     duo_open(&duo);
@@ -868,6 +883,7 @@ END_TEST
 static Suite *hashtable_suite(void) {
     Suite *suite = suite_create("stm_hashtable");
     TCase *exact = tcase_create("interleavings");
+    tcase_add_test(exact, program_type_ids_start_at_one);
     tcase_add_test(exact, different_keys_do_not_conflict);
     tcase_add_test(exact, one_key_written_twice_conflicts);
     tcase_add_test(exact, one_key_read_and_written_conflicts);
