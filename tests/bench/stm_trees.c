@@ -39,10 +39,26 @@ typedef struct Bench {
     GcHeap *heap;
     uint32_t node_type;
     long iterations;
-    pthread_mutex_t idle_lock;
-    pthread_cond_t idle_done;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int attached; /* threads past the start gate's attach */
+    int expected; /* the workers and the idle thread */
     int idle_stop;
 } Bench;
+
+/* Every thread attaches before any works, so the work runs in one mode
+ * from its start to its end (under valgrind too, which runs one thread
+ * at a time): serial with one worker alone, parallel otherwise. */
+static void start_gate(Bench *bench, GcThread *thread) {
+    gc_gil_release(thread);
+    pthread_mutex_lock(&bench->lock);
+    bench->attached++;
+    pthread_cond_broadcast(&bench->changed);
+    while (bench->attached < bench->expected)
+        pthread_cond_wait(&bench->changed, &bench->lock);
+    pthread_mutex_unlock(&bench->lock);
+    gc_gil_acquire(thread);
+}
 
 #ifdef KILN_STM
 #define BENCH_READ(thread, object) stm_read_barrier((thread), (object))
@@ -137,6 +153,7 @@ static void run_steps(Bench *bench, GcThread *thread) {
 static void *worker(void *argument) {
     Bench *bench = argument;
     GcThread *thread = gc_thread_attach(bench->heap);
+    start_gate(bench, thread);
 #ifdef KILN_STM
     stm_transaction_begin(thread);
 #endif
@@ -159,10 +176,12 @@ static void *idle(void *argument) {
     Bench *bench = argument;
     GcThread *thread = gc_thread_attach(bench->heap);
     gc_gil_release(thread);
-    pthread_mutex_lock(&bench->idle_lock);
+    pthread_mutex_lock(&bench->lock);
+    bench->attached++;
+    pthread_cond_broadcast(&bench->changed);
     while (!bench->idle_stop)
-        pthread_cond_wait(&bench->idle_done, &bench->idle_lock);
-    pthread_mutex_unlock(&bench->idle_lock);
+        pthread_cond_wait(&bench->changed, &bench->lock);
+    pthread_mutex_unlock(&bench->lock);
     gc_gil_acquire(thread);
     gc_thread_detach(thread);
     return NULL;
@@ -180,10 +199,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     int threads = atoi(argv[1]);
+    if (threads < 1 || threads > 64) threads = threads < 1 ? 1 : 64;
     Bench bench = {.iterations = atol(argv[2])};
     bool with_idle = argc > 3;
-    pthread_mutex_init(&bench.idle_lock, NULL);
-    pthread_cond_init(&bench.idle_done, NULL);
+    bench.expected = threads + (with_idle ? 1 : 0);
+    pthread_mutex_init(&bench.lock, NULL);
+    pthread_cond_init(&bench.changed, NULL);
     bench.heap = gc_heap_create(NULL);
     GcTypeInfo type = {
         .name = "Node", .fixed_size = sizeof(Node), .ref_count = 2, .ref_offsets = node_refs};
@@ -193,16 +214,16 @@ int main(int argc, char **argv) {
     pthread_t idle_thread, workers[64];
     if (with_idle) pthread_create(&idle_thread, NULL, idle, &bench);
     double started = now_seconds();
-    for (int i = 0; i < threads && i < 64; i++)
+    for (int i = 0; i < threads; i++)
         pthread_create(&workers[i], NULL, worker, &bench);
-    for (int i = 0; i < threads && i < 64; i++)
+    for (int i = 0; i < threads; i++)
         pthread_join(workers[i], NULL);
     double seconds = now_seconds() - started;
     if (with_idle) {
-        pthread_mutex_lock(&bench.idle_lock);
+        pthread_mutex_lock(&bench.lock);
         bench.idle_stop = 1;
-        pthread_cond_broadcast(&bench.idle_done);
-        pthread_mutex_unlock(&bench.idle_lock);
+        pthread_cond_broadcast(&bench.changed);
+        pthread_mutex_unlock(&bench.lock);
         pthread_join(idle_thread, NULL);
     }
     GcThread *main_thread = gc_thread_attach(bench.heap);
