@@ -18,13 +18,11 @@
 
 _Thread_local GcThread *gc_current_thread;
 
-/* A context with its nursery and shadow stack, not yet in the thread list. */
-static GcThreadState *context_new(GcHeap *heap) {
-    GcThreadState *state = gc_xcalloc(1, sizeof(GcThreadState));
+/* Sets where the thread's nursery allocation stops, from the heap's
+ * current nursery limit, which collections change: call it holding the GIL
+ * (or, in the STM build, the heap lock). */
+static void context_open_nursery(GcHeap *heap, GcThreadState *state) {
     GcThread *thread = &state->public;
-    size_t nursery = heap->config.nursery_bytes;
-    state->nursery_start = gc_map(nursery);
-    state->nursery_end = state->nursery_start + nursery;
     state->nursery_stop = state->nursery_start + heap->nursery_limit;
     thread->nursery_free = state->nursery_start;
     /* A fresh mapping is already zero: the nursery is ready, except in
@@ -36,6 +34,18 @@ static GcThreadState *context_new(GcHeap *heap) {
     gc_stm_set_nursery_stops(state);
 #endif
     gc_poison(thread->nursery_top, (size_t)(state->nursery_end - thread->nursery_top));
+}
+
+/* A context with its nursery and shadow stack, not yet in the thread list;
+ * its nursery opens with context_open_nursery. */
+static GcThreadState *context_new(GcHeap *heap) {
+    GcThreadState *state = gc_xcalloc(1, sizeof(GcThreadState));
+    GcThread *thread = &state->public;
+    size_t nursery = heap->config.nursery_bytes;
+    state->nursery_start = gc_map(nursery);
+    state->nursery_end = state->nursery_start + nursery;
+    thread->nursery_free = state->nursery_start;
+    thread->nursery_top = state->nursery_start;
     state->root_slots = heap->config.shadow_stack_slots;
     state->root_base = gc_map(state->root_slots * sizeof(void *));
     thread->root_top = state->root_base;
@@ -85,8 +95,9 @@ void gc_update_young_range(GcHeap *heap) {
  * (stm_sync.c) and gives it its slot, owner bits and transaction state. */
 GcThread *gc_thread_attach(GcHeap *heap) {
     /* The nursery limit changes under the STM heap lock. */
-    stm_heap_lock(heap);
     GcThreadState *state = context_new(heap);
+    stm_heap_lock(heap);
+    context_open_nursery(heap, state);
     stm_heap_unlock(heap);
     stm_thread_attach(state);
     gc_current_thread = &state->public;
@@ -139,6 +150,7 @@ GcThread *gc_thread_attach(GcHeap *heap) {
     GcThreadState *state = context_new(heap);
     GcThread *thread = &state->public;
     gc_gil_acquire(thread);
+    context_open_nursery(heap, state);
     state->next = heap->threads;
     heap->threads = state;
     heap->thread_count++;
