@@ -86,6 +86,21 @@ static inline GcHeader gc_header_load(const void *object) {
 #endif
 }
 
+#ifdef KILN_STM
+/* The owner field alone: the header's byte that holds bits 48..55.  One
+ * byte load and a compare instead of a load, a 64-bit mask and a compare;
+ * the load is atomic, like every load of a header another thread may
+ * update. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define GC_STM_OWNER_BYTE (GC_STM_OWNER_SHIFT / 8)
+#else
+#define GC_STM_OWNER_BYTE (sizeof(GcHeader) - 1 - GC_STM_OWNER_SHIFT / 8)
+#endif
+static inline uint8_t gc_owner_load(const void *object) {
+    return __atomic_load_n((const uint8_t *)object + GC_STM_OWNER_BYTE, __ATOMIC_RELAXED);
+}
+#endif
+
 /* In the old generation or prebuilt; never set on nursery or young large
  * objects, so "young" is exactly "this flag is clear". */
 #define GC_FLAG_OLD GC_FLAG_BIT(0)
@@ -220,13 +235,16 @@ typedef struct GcThread {
 #ifdef KILN_STM
     /* The fields of the STM fast paths (stm.h explains each). */
     GcHeader stm_owner;                     /* (slot + 1) << GC_STM_OWNER_SHIFT */
-    GcHeader stm_read_mask;                 /* GC_STM_OWNER_MASK; 0 in serial mode */
-    GcHeader stm_read_owner;                /* stm_owner; 0 in serial mode */
+    uint8_t stm_owner_number;               /* slot + 1: the owner field's value */
     uint64_t stm_reader_bit;                /* 1 << slot, this thread's bit in every orec */
     uint8_t *stm_read_marks;                /* this thread's marks, one byte per orec */
     int64_t stm_budget;                     /* break points left before a transaction break */
     atomic_uint stm_signal;                 /* STM_SIGNAL_* requests from other threads */
     const struct StmLocation *stm_location; /* the current source position */
+    /* Indexed by an object's owner field: nonzero when a read needs no
+     * registration.  Set for this thread's number always, and for every
+     * value in serial mode (stm_read_barrier). */
+    uint8_t stm_read_pass[256];
 #endif
 } GcThread;
 
@@ -350,7 +368,7 @@ void gc_write_barrier_array_slow(GcThread *thread, void *array, int64_t index);
  * the object, checks for readers, saves a backup and remembers it. */
 void stm_write_slow(GcThread *thread, void *object);
 static inline void gc_write_barrier(GcThread *thread, void *object) {
-    if (GC_UNLIKELY((gc_header_load(object) & GC_STM_OWNER_MASK) != thread->stm_owner))
+    if (GC_UNLIKELY(gc_owner_load(object) != thread->stm_owner_number))
         stm_write_slow(thread, object);
 }
 #else

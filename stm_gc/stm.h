@@ -165,12 +165,11 @@ static inline uintptr_t stm_orec_index(const void *object) {
 
 /* Before reading fields of `object`.  Fast path: the object is this
  * thread's (young, or in its write set), or the transaction runs in serial
- * mode (the mask is then 0 and so is the expected owner: one test covers
- * both), or this transaction already registered as a reader of its orec
- * (its read mark is set). */
+ * mode: one table lookup by the owner field covers both (three
+ * instructions: a byte load, a compare, a branch), or this transaction
+ * already registered as a reader of its orec (its read mark is set). */
 static inline void stm_read_barrier(GcThread *thread, const void *object) {
-    if (GC_LIKELY((gc_header_load(object) & thread->stm_read_mask) == thread->stm_read_owner))
-        return;
+    if (GC_LIKELY(thread->stm_read_pass[gc_owner_load(object)])) return;
     if (GC_LIKELY(thread->stm_read_marks[stm_orec_index(object)])) return;
     stm_read_slow(thread, object);
 }

@@ -55,8 +55,14 @@ static void push_backup(StmContext *context, void *object) {
     /* Other threads may still try to lock the object (and fail): its
      * header is read atomically, the fields are this thread's now. */
     *(GcHeader *)copy = gc_header_load(object);
-    memcpy((char *)copy + sizeof(GcHeader), (char *)object + sizeof(GcHeader),
-           bytes - sizeof(GcHeader));
+    if (bytes <= 64) {
+        /* Most objects written are small: words, without a call. */
+        for (size_t word = 1; word < bytes / sizeof(uint64_t); word++)
+            ((uint64_t *)copy)[word] = ((const uint64_t *)object)[word];
+    } else {
+        memcpy((char *)copy + sizeof(GcHeader), (char *)object + sizeof(GcHeader),
+               bytes - sizeof(GcHeader));
+    }
     context->backups[context->backup_count++] = (StmBackup){object, offset, bytes};
 }
 
@@ -118,8 +124,7 @@ static void finish_transaction(StmContext *context) {
     if (context->serial) stm_leave_serial(context);
     /* Outside a transaction the read barrier takes its slow path on old
      * objects (which reports the misuse). */
-    thread->stm_read_mask = GC_STM_OWNER_MASK;
-    thread->stm_read_owner = thread->stm_owner;
+    stm_set_read_pass(thread, false);
     context->active = false;
     context->atomic_depth = 0;
 }
@@ -229,7 +234,7 @@ static void maybe_stress_abort(StmContext *context) {
     stm_abort(context, STM_ABORT_EXPLICIT);
 }
 
-static StmContext *barrier_context(GcThread *thread, const char *what) {
+static inline StmContext *barrier_context(GcThread *thread, const char *what) {
     StmContext *context = stm_context_of(thread);
     if (!context->active) gc_fatal("stm: %s barrier outside a transaction", what);
     if (atomic_load_explicit(&thread->stm_signal, memory_order_relaxed) & STM_SIGNAL_ABORT)

@@ -226,6 +226,13 @@ static inline StmHeap *stm_heap_of(GcThread *thread) {
     return thread->heap->stm;
 }
 
+/* The read barrier's first test: objects this thread owns pass; in serial
+ * mode every object does. */
+static inline void stm_set_read_pass(GcThread *thread, bool serial) {
+    memset(thread->stm_read_pass, serial, sizeof thread->stm_read_pass);
+    thread->stm_read_pass[thread->stm_owner_number] = 1;
+}
+
 static inline uint64_t stm_next_random(StmContext *context) {
     context->random ^= context->random << 13;
     context->random ^= context->random >> 7;

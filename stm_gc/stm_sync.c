@@ -107,11 +107,11 @@ void stm_thread_attach(GcThreadState *state) {
     context->number = ++shared->next_number;
     context->random = gc_mix_hash((uint64_t)context->number) | 1;
     thread->stm_owner = (GcHeader)(slot + 1) << GC_STM_OWNER_SHIFT;
+    thread->stm_owner_number = (uint8_t)(slot + 1);
     thread->stm_reader_bit = UINT64_C(1) << slot;
     /* Untouched pages of the map stay unbacked zero pages. */
     thread->stm_read_marks = gc_map(STM_OREC_COUNT);
-    thread->stm_read_mask = GC_STM_OWNER_MASK;
-    thread->stm_read_owner = thread->stm_owner;
+    stm_set_read_pass(thread, false);
     gc_thread_link(heap, state);
     atomic_fetch_add(&shared->thread_count, 1);
     shared->running++;
@@ -171,8 +171,7 @@ void stm_choose_mode(StmContext *context) {
     }
     /* Alone, nothing can conflict and reads need no registration: the
      * read barrier's first test then always passes (stm.h). */
-    thread->stm_read_mask = serial ? 0 : GC_STM_OWNER_MASK;
-    thread->stm_read_owner = serial ? 0 : thread->stm_owner;
+    stm_set_read_pass(thread, serial);
 }
 
 void stm_leave_serial(StmContext *context) {
