@@ -1,6 +1,7 @@
 /* fuzz_front.c - see fuzz_front.h. */
 #include "fuzz_front.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -15,9 +16,15 @@
 #include "common/diag.h"
 #include "common/intern.h"
 #include "annotate/annotate.h"
+#include "backend_c/backend_c.h"
 #include "flow/flow.h"
 #include "interp/interp.h"
 #include "parse/parse.h"
+#include "rtype/low.h"
+#include "rtype/rtype.h"
+#include "transform/lower.h"
+#include "transform/optimize.h"
+#include "transform/transform.h"
 
 const char *const fuzz_front_outcome_name[FUZZ_FRONT__COUNT] = {
     [FUZZ_FRONT_PARSE_ERRORS] = "parse errors",
@@ -35,6 +42,7 @@ typedef struct FuzzFrontState {
     DiagContext diag;
     FILE *sink; /* /dev/null: diagnostics and program output */
     FlowProgram *program;
+    bool translated; /* the translation stages ran to the C files */
 } FuzzFrontState;
 
 static void fuzz_front_state_free(FuzzFrontState *state) {
@@ -230,6 +238,77 @@ static int64_t fuzz_front_program_cost(const FlowProgram *program) {
     return globals + main_cost;
 }
 
+/* A broken invariant of the low-level graphs is a bug of the stages. */
+static void fuzz_front_verify_low(const LowProgram *low, const char *after) {
+    int broken = low_verify(low, stderr);
+    if (broken > 0) {
+        fprintf(stderr, "fuzz_front: %d broken invariants in the low-level graphs after %s\n",
+                broken, after);
+        abort();
+    }
+}
+
+/* The C backend writes its files into one folder per process, made at the
+ * first translation and emptied after each. */
+static const char *fuzz_front_emit_dir(void) {
+    static char dir[64];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/kiln-fuzz-XXXXXX");
+        if (!mkdtemp(dir)) {
+            perror("fuzz_front: mkdtemp");
+            abort();
+        }
+    }
+    return dir;
+}
+
+static void fuzz_front_empty_dir(const char *dir) {
+    DIR *folder = opendir(dir);
+    if (!folder) return;
+    for (struct dirent *entry; (entry = readdir(folder));) {
+        if (entry->d_name[0] == '.') continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+        unlink(path);
+    }
+    closedir(folder);
+}
+
+/* The stages of `kiln build` after annotation, as the driver runs them at
+ * -O1: rtype, transform, lowering, the optimizations and the C backend
+ * (its files are written and deleted; no C compiler runs).  Rtype errors
+ * (documented limitations) are the input's business; a crash, an internal
+ * error or broken low-level graphs are failures. */
+static void fuzz_front_translate(FuzzFrontState *state, Annotator *annotator, Interp *interp) {
+    RtypeProgram *rtype = rtype_program(state->program, annotator, &state->diag);
+    if (!rtype || rtype->errors) {
+        rtype_free(rtype);
+        return;
+    }
+    rtype_dump(state->sink, rtype); /* kiln build --stage=rtype --dump */
+    TransformProgram *transform = transform_program(rtype);
+    transform_dump(state->sink, transform);
+    LowProgram *low = lower_program(transform);
+    fuzz_front_verify_low(low, "the lowering");
+    low_dump(state->sink, low, &state->diag);
+    transform_inline(low, TRANSFORM_INLINE_SIZE_LIMIT);
+    transform_virtualize(low);
+    transform_fold(low);
+    fuzz_front_verify_low(low, "the optimizations");
+    low_dump(state->sink, low, &state->diag);
+    const char *dir = fuzz_front_emit_dir();
+    BackendCOptions options = {.dir = dir, .file_count = 2, .line_directives = true};
+    if (backend_c_emit(transform, low, interp, &options) < 0) {
+        fprintf(stderr, "fuzz_front: the C backend failed on translated graphs\n");
+        abort();
+    }
+    fuzz_front_empty_dir(dir);
+    state->translated = true;
+    low_program_free(low);
+    transform_free(transform);
+    rtype_free(rtype);
+}
+
 /* The annotate stage, as kiln check runs it: type errors are the input's
  * business, but a crash, an internal error or a variable left without a
  * type in a program with no type errors is a failure.  With an interpreter
@@ -246,6 +325,8 @@ static void fuzz_front_annotate(FuzzFrontState *state, Interp *interp) {
         }
         ann_dump(state->sink, annotator); /* kiln annotate --dump */
         ann_dot(state->sink, annotator);  /* kiln flow --dot --types */
+        /* kiln build annotates after the global initializers ran. */
+        if (interp) fuzz_front_translate(state, annotator, interp);
     }
     ann_destroy(annotator);
 }
@@ -320,6 +401,10 @@ static bool fuzz_front_interpret_in_child(FuzzFrontState *state) {
 }
 
 FuzzFrontOutcome fuzz_front_run(const uint8_t *data, size_t size) {
+    return fuzz_front_run_stages(data, size, NULL);
+}
+
+FuzzFrontOutcome fuzz_front_run_stages(const uint8_t *data, size_t size, bool *translated) {
     if (size > INT_MAX / 2) size = INT_MAX / 2;
     FuzzFrontState state = {0};
     arena_init(&state.arena);
@@ -360,6 +445,7 @@ FuzzFrontOutcome fuzz_front_run(const uint8_t *data, size_t size) {
                                                             : FUZZ_FRONT_CHILD_TIMED_OUT;
         }
     }
+    if (translated) *translated = state.translated;
     fuzz_front_state_free(&state);
     return outcome;
 }

@@ -16,7 +16,10 @@
  * the flow graphs are built, verified, dumped and written as Graphviz, the
  * annotator types them as `kiln check` does (without prebuilt globals), and
  * the graph interpreter runs the global initializers, the annotator again
- * with the globals' values, and `main` with a small call-depth limit.  Programs that could touch
+ * with the globals' values (and, when it finds no type error, the
+ * translation stages of `kiln build`: rtype, transform, lowering and
+ * optimizations, each verified, and the C backend's files, without a C
+ * compiler), and `main` with a small call-depth limit.  Programs that could touch
  * the outside world (extern functions, reading stdin or files, writing files) stop before the
  * interpreter; programs whose run is not short by construction (loops,
  * recursion, function references; see fuzz_front.c) are interpreted in a
@@ -25,6 +28,7 @@
 #ifndef KILN_FUZZ_FRONT_H
 #define KILN_FUZZ_FRONT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +45,8 @@ typedef enum FuzzFrontOutcome {
 extern const char *const fuzz_front_outcome_name[FUZZ_FRONT__COUNT];
 
 FuzzFrontOutcome fuzz_front_run(const uint8_t *data, size_t size);
+/* The same; *translated (when not NULL) says whether the translation
+ * stages ran in this process (not in a child). */
+FuzzFrontOutcome fuzz_front_run_stages(const uint8_t *data, size_t size, bool *translated);
 
 #endif

@@ -24,7 +24,8 @@
 typedef struct RegressTally {
     int outcomes[FUZZ_FRONT__COUNT];
     int inputs;
-    int failures; /* unreadable paths and rejected seed programs */
+    int translated; /* went through the translation stages in this process */
+    int failures;   /* unreadable paths and rejected seed programs */
 } RegressTally;
 
 static void regress_file(RegressTally *tally, const char *path) {
@@ -54,9 +55,11 @@ static void regress_file(RegressTally *tally, const char *path) {
         tally->failures++;
         return;
     }
-    FuzzFrontOutcome outcome = fuzz_front_run(data, size);
+    bool translated = false;
+    FuzzFrontOutcome outcome = fuzz_front_run_stages(data, size, &translated);
     free(data);
     tally->outcomes[outcome]++;
+    tally->translated += translated;
     tally->inputs++;
     size_t length = strlen(path);
     bool is_seed = length > 3 && strcmp(path + length - 3, ".kc") == 0;
@@ -65,7 +68,9 @@ static void regress_file(RegressTally *tally, const char *path) {
                 fuzz_front_outcome_name[outcome]);
         tally->failures++;
     }
-    if (getenv("KILN_FUZZ_VERBOSE")) printf("%s: %s\n", path, fuzz_front_outcome_name[outcome]);
+    if (getenv("KILN_FUZZ_VERBOSE"))
+        printf("%s: %s%s\n", path, fuzz_front_outcome_name[outcome],
+               translated ? ", translated" : "");
 }
 
 static int regress_compare_names(const void *left, const void *right) {
@@ -126,7 +131,7 @@ int main(int argc, char **argv) {
     printf("fuzz_front_regress: %d inputs:", tally.inputs);
     for (int i = 0; i < FUZZ_FRONT__COUNT; i++)
         printf("%s %d %s", i ? "," : "", tally.outcomes[i], fuzz_front_outcome_name[i]);
-    printf("\n");
+    printf("; %d translated\n", tally.translated);
     if (tally.failures > 0 || tally.inputs == 0) return 1;
     return 0;
 }
