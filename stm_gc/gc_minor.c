@@ -61,12 +61,16 @@ static char *nursery_alloc(GcThreadState *state, size_t size) {
         memset(thread->nursery_free, 0, size);
         thread->nursery_top = thread->nursery_free + size;
     }
+    /* Pointers are compared, not differences: past the soft stop,
+     * `soft_stop - free` is negative, and as a size it passed the test
+     * below, which then left nursery_top behind nursery_free. */
     while (size > (size_t)(thread->nursery_top - thread->nursery_free)) {
         if (size > (size_t)(state->nursery_stop - thread->nursery_free)) {
             gc_collect_for_allocation(state);
             continue;
         }
-        if (size <= (size_t)(state->nursery_soft_stop - thread->nursery_free)) {
+        if (thread->nursery_free <= state->nursery_soft_stop &&
+            size <= (size_t)(state->nursery_soft_stop - thread->nursery_free)) {
             nursery_extend(state, size, state->nursery_soft_stop);
             continue;
         }

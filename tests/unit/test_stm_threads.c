@@ -605,6 +605,85 @@ START_TEST(atomic_sections_and_break_points) {
 }
 END_TEST
 
+/* One transaction allocates several nurseries' worth before any break
+ * point, keeping a short chain alive: the nursery passes its soft stop,
+ * fills and is collected inside the transaction, more than once.  In
+ * serial mode and, with a second thread attached, in parallel mode. */
+static void allocate_past_the_nursery(World *world, GcThread *thread) {
+    GcConfig config;
+    gc_config_default(&config);
+    gc_config_from_env(&config);
+    /* Under KILN_GC_STRESS every allocation collects, each collection
+     * inside the transaction adds the live chain to the write set, which
+     * each later one traces: a few thousand nodes are enough there (the
+     * nursery never fills in that mode). */
+    int64_t nodes = config.stress ? 4000 : (int64_t)(3 * config.nursery_bytes / sizeof(Node));
+    stm_transaction_begin(thread);
+    Node *chain = NULL;
+    for (int64_t k = 0; k < nodes; k++) {
+        gc_push_root(thread, chain);
+        Node *node = gc_alloc(thread, world->node_type, sizeof(Node));
+        chain = gc_pop_root(thread);
+        node->key = k;
+        /* Keep the last 16 nodes reachable, drop the rest. */
+        node->next = k % 16 ? chain : NULL;
+        chain = node;
+    }
+    int64_t expected = nodes - 1;
+    for (Node *node = chain; node; node = node->next, expected--) {
+        stm_read_barrier(thread, node);
+        ck_assert_int_eq(node->key, expected);
+    }
+    ck_assert_int_eq((expected + 1) % 16, 0);
+    stm_commit(thread);
+}
+
+/* A second attached thread that does nothing: the first one leaves serial
+ * mode. */
+typedef struct Idle {
+    World *world;
+    atomic_int attached;
+    atomic_int stop;
+} Idle;
+
+static void *attached_idle(void *argument) {
+    Idle *idle = argument;
+    GcThread *thread = gc_thread_attach(idle->world->heap);
+    gc_gil_release(thread);
+    atomic_store(&idle->attached, 1);
+    while (!atomic_load(&idle->stop))
+        usleep(1000);
+    gc_gil_acquire(thread);
+    gc_thread_detach(thread);
+    return NULL;
+}
+
+START_TEST(transactions_fill_their_nursery) {
+    World world;
+    world_init(&world);
+    GcThread *thread = gc_thread_attach(world.heap);
+    allocate_past_the_nursery(&world, thread);
+    Idle idle = {.world = &world};
+    pthread_t other;
+    ck_assert_int_eq(pthread_create(&other, NULL, attached_idle, &idle), 0);
+    gc_gil_release(thread);
+    while (!atomic_load(&idle.attached))
+        usleep(1000);
+    gc_gil_acquire(thread);
+    StmStats before, after;
+    stm_get_stats(thread, &before);
+    allocate_past_the_nursery(&world, thread);
+    stm_get_stats(thread, &after);
+    ck_assert_uint_eq(after.serial_transactions, before.serial_transactions);
+    atomic_store(&idle.stop, 1);
+    gc_gil_release(thread);
+    pthread_join(other, NULL);
+    gc_gil_acquire(thread);
+    gc_thread_detach(thread);
+    gc_heap_destroy(world.heap);
+}
+END_TEST
+
 static void *major_worker(void *argument) {
     Worker *worker = argument;
     World *world = worker->world;
@@ -697,6 +776,7 @@ static Suite *threads_suite(void) {
     tcase_add_test(cases, tasks_added_outside_survive_an_abort);
     tcase_add_test(cases, collector_features_in_parallel_transactions);
     tcase_add_test(cases, atomic_sections_and_break_points);
+    tcase_add_test(cases, transactions_fill_their_nursery);
     tcase_add_test(cases, major_collection_with_transactions_in_flight);
     tcase_add_test(cases, explicit_aborts_restart_and_are_counted);
     suite_add_tcase(suite, cases);
