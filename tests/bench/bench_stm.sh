@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench_stm.sh BUILD_DIR [ITERATIONS] - the STM engine's figures against
+# bench_stm.sh BUILD_DIR [ITERATIONS (100000)] - the STM engine's figures against
 # performance.md section 4, each as `name: kiln X, peer Y, ratio Z`:
 #   stm_single_thread: instructions (callgrind) of the STM build with one
 #     thread running in parallel mode (a second thread attached and idle)
@@ -32,14 +32,17 @@
 # construction).
 set -eu
 build=${1:?usage: bench_stm.sh BUILD_DIR [ITERATIONS]}
-steps=${2:-20000}
+steps=${2:-100000}
 gil=$build/tests/bench/bench_stm_trees_gil
 stm=$build/tests/bench/bench_stm_trees_stm
 dict=$build/tests/bench/bench_stm_dict
 
+# --fair-sched=yes: valgrind runs one thread at a time; round-robin turns
+# keep two workers going together, so neither finishes early and leaves
+# the other alone in serial mode (the count is then the same every run).
 instructions() {
     out=$(mktemp)
-    valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >/dev/null 2>&1
+    valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$out" "$@" >/dev/null 2>&1
     awk '/^summary:/ { print $2 }' "$out"
     rm -f "$out"
 }
