@@ -5,16 +5,18 @@
  * Each thread owns a long-lived tree (old after its first commit) and runs
  * `iterations` steps; a step builds a short-lived tree of 255 nodes, sums
  * it, then reads and rewrites 32 nodes of its long-lived tree.  In the STM
- * build each step is one transaction (threads share nothing but the heap,
- * so the workload has no conflicts); in the GIL build each step ends at a
- * safe point.
+ * build each step ends at a break point (threads share nothing but the
+ * heap, so the workload has no conflicts); in the GIL build at a safe
+ * point.
  *
- *   bench_stm_trees_{gil,stm} THREADS ITERATIONS [idle]
+ *   bench_stm_trees_{gil,stm} THREADS ITERATIONS [idle|shared]
  * prints `seconds: S` (wall time of the work) and, for the STM build,
  * `commits: C aborts: A lost: L` (lost: seconds lost in aborts, measured
  * when KILN_STM_STATS=1).  With `idle`, one more thread stays attached in
  * a safe region, so the STM build leaves serial mode (one thread running,
- * parallel-mode barriers).
+ * parallel-mode barriers).  With `shared`, every thread rewrites nodes of
+ * one long-lived tree instead of its own: a workload where transactions
+ * conflict, for the abort rate and the adaptive transaction length.
  */
 #include "gc.h"
 #ifdef KILN_STM
@@ -24,6 +26,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 typedef struct Node {
@@ -44,6 +47,7 @@ typedef struct Bench {
     int attached; /* threads past the start gate's attach */
     int expected; /* the workers and the idle thread */
     int idle_stop;
+    Node *shared_tree; /* `shared`: the tree every thread rewrites (old; a root) */
 } Bench;
 
 /* Every thread attaches before any works, so the work runs in one mode
@@ -117,7 +121,7 @@ static void step(Bench *bench, GcThread *thread, long index) {
     build(bench, thread, 8, index);
     Node *scratch = gc_pop_root(thread);
     if (sum(thread, scratch) < 0) abort();
-    Node *tree = thread->root_top[-2];
+    Node *tree = bench->shared_tree ? bench->shared_tree : thread->root_top[-2];
     uint64_t bits = (uint64_t)index * 0x9e3779b97f4a7c15u;
     for (int k = 0; k < 32; k++, bits = bits * 6364136223846793005u + 1442695040888963407u)
         touch(thread, tree, bits >> 20);
@@ -148,6 +152,22 @@ static void run_steps(Bench *bench, GcThread *thread) {
 #ifdef KILN_STM
     stm_commit(thread);
 #endif
+}
+
+/* `shared`: one long-lived tree for every thread, built before they start
+ * and old from then on (so a global slot may hold it). */
+static void build_shared_tree(Bench *bench) {
+    gc_heap_add_root(bench->heap, (void **)&bench->shared_tree);
+    GcThread *thread = gc_thread_attach(bench->heap);
+#ifdef KILN_STM
+    stm_transaction_begin(thread);
+#endif
+    build(bench, thread, 12, 1);
+#ifdef KILN_STM
+    stm_commit(thread);
+#endif
+    bench->shared_tree = gc_pop_root(thread);
+    gc_thread_detach(thread);
 }
 
 static void *worker(void *argument) {
@@ -195,13 +215,14 @@ static double now_seconds(void) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s THREADS ITERATIONS [idle]\n", argv[0]);
+        fprintf(stderr, "usage: %s THREADS ITERATIONS [idle|shared]\n", argv[0]);
         return 2;
     }
     int threads = atoi(argv[1]);
     if (threads < 1 || threads > 64) threads = threads < 1 ? 1 : 64;
     Bench bench = {.iterations = atol(argv[2])};
-    bool with_idle = argc > 3;
+    bool with_idle = argc > 3 && strcmp(argv[3], "idle") == 0;
+    bool shared = argc > 3 && strcmp(argv[3], "shared") == 0;
     bench.expected = threads + (with_idle ? 1 : 0);
     pthread_mutex_init(&bench.lock, NULL);
     pthread_cond_init(&bench.changed, NULL);
@@ -209,6 +230,7 @@ int main(int argc, char **argv) {
     GcTypeInfo type = {
         .name = "Node", .fixed_size = sizeof(Node), .ref_count = 2, .ref_offsets = node_refs};
     bench.node_type = gc_heap_register_types(bench.heap, &type, 1);
+    if (shared) build_shared_tree(&bench);
     /* The main thread attaches only after the run: with one worker, the
      * STM build runs in serial mode unless `idle` is given. */
     pthread_t idle_thread, workers[64];
