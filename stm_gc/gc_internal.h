@@ -288,6 +288,11 @@ typedef struct GcThreadState {
     size_t nursery_limit;
     uint64_t minor_count;
     GcAddressSet young_large_set;
+    /* The last collection that used at least half the nursery copied at
+     * most a sixteenth of what it used: a collection inside a transaction
+     * would promote little, so a transaction in parallel mode may run past
+     * a full nursery (stm_sync.c). */
+    bool low_survival;
     GcPtrVec gray;
     GcPage *old_pages[GC_SIZE_CLASSES];
     size_t old_bytes_unflushed;

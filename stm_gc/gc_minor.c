@@ -636,8 +636,10 @@ void gc_minor_collect_thread(GcHeap *heap, GcThreadState *state, bool committing
     young_destructors(heap, state);
     /* A commit after a short transaction used little of the nursery: its
      * survival rate says nothing about that of a full one. */
-    if (used >= state->nursery_limit / 2)
+    if (used >= state->nursery_limit / 2) {
         update_nursery_limit(heap, &state->nursery_limit, used, pass.copied);
+        state->low_survival = pass.copied * 16 <= used;
+    }
     reset_nursery(heap, state);
     gc_stm_flush_old_bytes(heap, state);
     add_counters(heap, &pass);

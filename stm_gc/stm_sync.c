@@ -295,6 +295,19 @@ void stm_park(StmContext *context) {
     pthread_mutex_unlock(&shared->lock);
 }
 
+/* Whether a transaction ends when its nursery is (nearly) full.  A
+ * collection inside a transaction keeps everything it promotes in the write
+ * set until the commit, so by default the transaction commits first.  In
+ * parallel mode, when this thread's collections promote little, the
+ * transaction runs on to its length budget instead: every commit ends the
+ * registrations of everything the transaction read, which the next one
+ * makes again, so fewer commits mean fewer atomic operations per read
+ * object.  Only while its length was not cut by aborts: under conflicts,
+ * short transactions lose less work. */
+static bool ends_with_nursery(StmContext *context) {
+    return context->serial || !context->state->low_survival || context->length < STM_LENGTH_INITIAL;
+}
+
 void stm_collect_for_allocation(GcThreadState *state) {
     StmContext *context = state->stm;
     GcHeap *heap = state->public.heap;
@@ -308,10 +321,10 @@ void stm_collect_for_allocation(GcThreadState *state) {
     if (major) stm_park(context);
     if (!context->active) return;
     /* A transaction that filled its nursery is long enough: the next break
-     * point ends it.  Inside an atomic section it cannot break, so it
-     * becomes inevitable when no other transaction is (it will not lose
-     * that much work to an abort). */
-    state->public.stm_budget = -1;
+     * point ends it (unless its collections promote little, above).  Inside
+     * an atomic section it cannot break, so it becomes inevitable when no
+     * other transaction is (it will not lose that much work to an abort). */
+    if (ends_with_nursery(context)) state->public.stm_budget = -1;
     if (context->atomic_depth > 0 && !context->serial && shared->automatic_inevitable &&
         !context->inevitable && atomic_load(&shared->inevitable_slot) == 0) {
         int expected = 0;
@@ -334,7 +347,8 @@ void stm_collect_for_allocation(GcThreadState *state) {
  * and goes on). */
 void stm_nursery_nearly_full(GcThreadState *state) {
     StmContext *context = state->stm;
-    if (context->active && context->atomic_depth == 0) state->public.stm_budget = -1;
+    if (context->active && context->atomic_depth == 0 && ends_with_nursery(context))
+        state->public.stm_budget = -1;
 }
 
 void stm_collect_minor(GcThreadState *state) {
