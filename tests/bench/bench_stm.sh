@@ -24,6 +24,9 @@
 #     between the threads);
 #   stm_abort_rate: aborts per commit, and time lost in aborts as a share of
 #     the 2-thread run's CPU time (KILN_STM_STATS=1);
+#   stm_shared_abort_rate, stm_shared_abort_time: the same on the
+#     `shared` workload of stm_trees.c, where the 2 threads rewrite one
+#     tree and their transactions conflict (N/5 steps each);
 #   stm_dict_aborts: conflict aborts per commit of 2 threads storing
 #     disjoint keys in one shared dictionary, the engine's hash table vs
 #     the same map built from ordinary objects (tests/bench/stm_dict.c).
@@ -116,6 +119,16 @@ lost=$(echo "$stats" | awk '/^commits:/ { print $6 }')
 seconds=$(echo "$stats" | awk '/^seconds:/ { print $2 }')
 echo "stm_abort_rate: kiln $aborts, peer $commits, ratio $(ratio "$aborts" "$commits")"
 echo "stm_abort_time: kiln $lost, peer $(awk -v s="$seconds" 'BEGIN { print 2 * s }'), ratio $(awk -v l="$lost" -v s="$seconds" 'BEGIN { printf "%.4f", l / (2 * s) }')"
+
+# The conflicting workload: aborts per commit and the share of the CPU time
+# the aborted attempts took.
+stats=$(KILN_STM_STATS=1 "$stm" 2 "$((steps / 5))" shared 2>&1)
+commits=$(echo "$stats" | awk '/^commits:/ { print $2 }')
+aborts=$(echo "$stats" | awk '/^commits:/ { print $4 }')
+lost=$(echo "$stats" | awk '/^commits:/ { print $6 }')
+seconds=$(echo "$stats" | awk '/^seconds:/ { print $2 }')
+echo "stm_shared_abort_rate: kiln $aborts, peer $commits, ratio $(ratio "$aborts" "$commits")"
+echo "stm_shared_abort_time: kiln $lost, peer $(awk -v s="$seconds" 'BEGIN { print 2 * s }'), ratio $(awk -v l="$lost" -v s="$seconds" 'BEGIN { printf "%.4f", l / (2 * s) }')"
 
 per_commit() { "$dict" "$1" 2 "$steps" | awk '/^commits:/ { printf "%.5f", $4 / $2 }'; }
 kiln=$(per_commit table)
