@@ -271,12 +271,11 @@ typedef struct GcThreadState {
     GcDestructorVec young_destructors;
 #ifdef KILN_STM
     /* STM build: nursery_top stops first at nursery_soft_stop, where the
-     * allocation slow path asks the running transaction to end at its next
-     * break point (gc_minor.c).  Bytes in [nursery_top, nursery_dirty) may
-     * hold garbage of earlier cycles; every other byte past nursery_free
-     * is zero.  (A collection after a short transaction re-zeroes the
-     * little it used at once; after a long one, the slow path zeroes a
-     * chunk at a time, just ahead of use.) */
+     * allocation slow path tells the engine, which usually ends the running
+     * transaction at its next break point (gc_minor.c, stm_sync.c).  Bytes in [nursery_top,
+     * nursery_dirty) may hold garbage of earlier cycles; every other byte past nursery_free is
+     * zero.  (A collection after a short transaction re-zeroes the little it used at once; after a
+     * long one, the slow path zeroes a chunk at a time, just ahead of use.) */
     char *nursery_soft_stop;
     char *nursery_dirty;
     /* STM build: each thread's minor collections are its own, run without

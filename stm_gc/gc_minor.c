@@ -47,10 +47,11 @@ static void nursery_extend(GcThreadState *state, size_t size, char *limit) {
     thread->nursery_top = top;
 }
 
-/* The STM build's slow path: past the soft stop, the running transaction
- * is asked to end at its next break point, so that it commits before its
- * nursery fills; a collection inside a transaction would keep everything
- * it promotes (dead or not) in the write set until the commit. */
+/* The STM build's slow path: past the soft stop, the engine is told
+ * (stm_nursery_nearly_full), which usually ends the running transaction at
+ * its next break point, so that it commits before its nursery fills; a
+ * collection inside a transaction keeps everything it promotes (dead or
+ * not) in the write set until the commit. */
 static char *nursery_alloc(GcThreadState *state, size_t size) {
     GcThread *thread = &state->public;
     GcHeap *heap = thread->heap;
