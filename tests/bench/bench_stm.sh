@@ -112,23 +112,22 @@ expected=$(awk -v o="$one" -v p="$pair" -v q="$parallel" 'BEGIN { printf "%.3f",
 echo "stm_speedup_2t_expected: kiln $measured, peer $expected, ratio $(ratio "$measured" "$expected")"
 echo "stm_vs_gil_2t: kiln $two, peer $gil_two, ratio $(ratio "$gil_two" "$two")"
 
-stats=$(KILN_STM_STATS=1 "$stm" 2 "$steps" 2>&1)
-commits=$(echo "$stats" | awk '/^commits:/ { print $2 }')
-aborts=$(echo "$stats" | awk '/^commits:/ { print $4 }')
-lost=$(echo "$stats" | awk '/^commits:/ { print $6 }')
-seconds=$(echo "$stats" | awk '/^seconds:/ { print $2 }')
-echo "stm_abort_rate: kiln $aborts, peer $commits, ratio $(ratio "$aborts" "$commits")"
-echo "stm_abort_time: kiln $lost, peer $(awk -v s="$seconds" 'BEGIN { print 2 * s }'), ratio $(awk -v l="$lost" -v s="$seconds" 'BEGIN { printf "%.4f", l / (2 * s) }')"
-
-# The conflicting workload: aborts per commit and the share of the CPU time
-# the aborted attempts took.
-stats=$(KILN_STM_STATS=1 "$stm" 2 "$((steps / 5))" shared 2>&1)
-commits=$(echo "$stats" | awk '/^commits:/ { print $2 }')
-aborts=$(echo "$stats" | awk '/^commits:/ { print $4 }')
-lost=$(echo "$stats" | awk '/^commits:/ { print $6 }')
-seconds=$(echo "$stats" | awk '/^seconds:/ { print $2 }')
-echo "stm_shared_abort_rate: kiln $aborts, peer $commits, ratio $(ratio "$aborts" "$commits")"
-echo "stm_shared_abort_time: kiln $lost, peer $(awk -v s="$seconds" 'BEGIN { print 2 * s }'), ratio $(awk -v l="$lost" -v s="$seconds" 'BEGIN { printf "%.4f", l / (2 * s) }')"
+# abort_figures NAME ARGS...: aborts per commit, and the share of the CPU
+# time of a 2-thread run that aborted attempts took (KILN_STM_STATS=1).
+abort_figures() {
+    name=$1
+    shift
+    stats=$(KILN_STM_STATS=1 "$stm" "$@" 2>&1)
+    commits=$(echo "$stats" | awk '/^commits:/ { print $2 }')
+    aborts=$(echo "$stats" | awk '/^commits:/ { print $4 }')
+    lost=$(echo "$stats" | awk '/^commits:/ { print $6 }')
+    seconds=$(echo "$stats" | awk '/^seconds:/ { print $2 }')
+    echo "${name}_rate: kiln $aborts, peer $commits, ratio $(ratio "$aborts" "$commits")"
+    echo "${name}_time: kiln $lost, peer $(awk -v s="$seconds" 'BEGIN { print 2 * s }'), ratio $(awk -v l="$lost" -v s="$seconds" 'BEGIN { printf "%.4f", l / (2 * s) }')"
+}
+abort_figures stm_abort 2 "$steps"
+# The conflicting workload.
+abort_figures stm_shared_abort 2 "$((steps / 5))" shared
 
 per_commit() { "$dict" "$1" 2 "$steps" | awk '/^commits:/ { printf "%.5f", $4 / $2 }'; }
 kiln=$(per_commit table)
