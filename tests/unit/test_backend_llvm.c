@@ -77,21 +77,6 @@ static int run_emit(Run *run, int opt_level, bool debug_info) {
     return backend_llvm_emit(run->program, &run->diag, &options);
 }
 
-static char *read_whole(const char *path) {
-    FILE *in = fopen(path, "rb");
-    if (!in) return NULL;
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
-    char chunk[4096];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, in)) > 0)
-        fwrite(chunk, 1, got, out);
-    fclose(in);
-    fclose(out);
-    return text;
-}
-
 /* Runs `command` and returns its standard output; its wait status goes to
  * run->status. */
 static char *run_command(Run *run, const char *command) {
@@ -130,7 +115,7 @@ static char *run_program(Run *run, int opt_level, const char *driver) {
              run->sanitize ? "-fsanitize=address" : "", KILN_TEST_SOURCE_DIR, KILN_TEST_SOURCE_DIR,
              source, run->dir, run->dir, run_path(run, "cc.log", log, sizeof log));
     if (system(command) != 0) {
-        char *text = read_whole(log);
+        char *text = kiln_read_text(log);
         ck_abort_msg("cc could not link the object:\n%s", text ? text : "");
     }
     /* exec: the driver's own wait status, and no shell report of a signal */
@@ -1011,7 +996,7 @@ static void expect_asan_report(int opt_level, const char *bad_access, const char
     char *driver = peek_driver(bad_access);
     char *output = run_program(&run, opt_level, driver);
     char path[64];
-    char *report = read_whole(run_path(&run, "prog.err", path, sizeof path));
+    char *report = kiln_read_text(run_path(&run, "prog.err", path, sizeof path));
     ck_assert_ptr_nonnull(report);
     ck_assert_str_eq(output, "5 7\n");
     ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == ASAN_EXIT_STATUS,
@@ -1021,7 +1006,7 @@ static void expect_asan_report(int opt_level, const char *bad_access, const char
     ck_assert_msg(strstr(report, headline), "no '%s' in\n%s", headline, report);
     ck_assert_msg(strstr(report, "READ of size 8"), "%s", report);
     ck_assert_msg(strstr(report, "kiln_peek"), "the report does not name kiln_peek:\n%s", report);
-    char *ll = read_whole(run_path(&run, "prog.ll", path, sizeof path));
+    char *ll = kiln_read_text(run_path(&run, "prog.ll", path, sizeof path));
     ck_assert_ptr_nonnull(ll);
     ck_assert_msg(strstr(ll, "sanitize_address"), "%s", ll);
     free(ll);
@@ -1174,7 +1159,7 @@ START_TEST(ll_bitcode_and_dwarf_lines) {
     build_debug(&run, file);
     ck_assert_msg(run_emit(&run, 0, true) == 0, "%s", run_messages(&run));
     char path[64];
-    char *ll = read_whole(run_path(&run, "prog.ll", path, sizeof path));
+    char *ll = kiln_read_text(run_path(&run, "prog.ll", path, sizeof path));
     ck_assert_ptr_nonnull(ll);
     static const char *const wanted[] = {
         "define i64 @kiln_dbg(ptr %th, i64 %arg0)",
@@ -1194,7 +1179,7 @@ START_TEST(ll_bitcode_and_dwarf_lines) {
     };
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
         ck_assert_msg(strstr(ll, wanted[i]), "no '%s' in\n%s", wanted[i], ll);
-    char *bitcode = read_whole(run_path(&run, "prog.bc", path, sizeof path));
+    char *bitcode = kiln_read_text(run_path(&run, "prog.bc", path, sizeof path));
     ck_assert_ptr_nonnull(bitcode);
     ck_assert_mem_eq(bitcode, "BC\xc0\xde", 4);
     char command[256];
@@ -1225,7 +1210,7 @@ START_TEST(optimized_code_has_no_allocas) {
     build_debug(&run, file);
     ck_assert_msg(run_emit(&run, 2, false) == 0, "%s", run_messages(&run));
     char path[64];
-    char *ll = read_whole(run_path(&run, "prog.ll", path, sizeof path));
+    char *ll = kiln_read_text(run_path(&run, "prog.ll", path, sizeof path));
     ck_assert_ptr_nonnull(ll);
     ck_assert_msg(strstr(ll, "@kiln_dbg(") && !strstr(ll, "alloca"), "%s", ll);
     ck_assert_msg(!strstr(ll, "!DILocation"), "debug information without -g:\n%s", ll);

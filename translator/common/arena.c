@@ -44,6 +44,22 @@ void *kiln_xcalloc(size_t count, size_t size) {
     return pointer;
 }
 
+char *kiln_read_text(const char *path) {
+    FILE *file = fopen(path, "rb");
+    if (!file) return NULL;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (!out) kiln_fatal("out of memory");
+    char chunk[8192];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, file)) > 0)
+        fwrite(chunk, 1, got, out);
+    fclose(out);
+    fclose(file);
+    return text;
+}
+
 void arena_init(Arena *arena) {
     arena->head = NULL;
     arena->total = 0;

@@ -39,6 +39,9 @@ _Noreturn void kiln_fatal(const char *format, ...) __attribute__((format(printf,
 void *kiln_xmalloc(size_t size);
 void *kiln_xrealloc(void *pointer, size_t size);
 void *kiln_xcalloc(size_t count, size_t size);
+/* A whole file as a NUL-terminated malloc'ed text (the caller frees it);
+ * NULL when it cannot be opened. */
+char *kiln_read_text(const char *path);
 
 #define KILN_ASSERT(condition, invariant)                                                          \
     do {                                                                                           \

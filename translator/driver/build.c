@@ -153,23 +153,6 @@ static bool build_check_output(const char *output) {
     return !problem;
 }
 
-/* A whole file as a NUL-terminated malloc'ed text; NULL when unreadable. */
-static char *build_read_text(const char *path) {
-    FILE *file = fopen(path, "rb");
-    if (!file) return NULL;
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
-    if (!out) kiln_fatal("out of memory");
-    char chunk[8192];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, file)) > 0)
-        fwrite(chunk, 1, got, out);
-    fclose(out);
-    fclose(file);
-    return text;
-}
-
 /* Where line `number` (from 1) of `text` starts; NULL past the end. */
 static const char *build_line_start(const char *text, long number) {
     const char *line = text;
@@ -183,7 +166,7 @@ static const char *build_line_start(const char *text, long number) {
 /* Prints line `number` of the file at `path` on its own, indented 4 spaces
  * like the source lines of diagnostics (its own indentation dropped). */
 static void build_print_line(const char *path, long number) {
-    char *text = build_read_text(path);
+    char *text = kiln_read_text(path);
     const char *line = text ? build_line_start(text, number) : NULL;
     if (line) {
         line += strspn(line, " \t");
@@ -203,7 +186,7 @@ static void build_print_line(const char *path, long number) {
 static char *build_first_error(const char *log_path) {
     static const char *const markers[] = {"error:", "undefined reference", "multiple definition",
                                           "cannot find"};
-    char *log = build_read_text(log_path);
+    char *log = kiln_read_text(log_path);
     if (!log) return NULL;
     const char *first = NULL, *found = NULL;
     for (const char *line = log; *line && !found;) {
@@ -309,7 +292,7 @@ static char *build_unlined_error(const DriverOptions *options, const char *cc, c
 static void build_explain_compile(const DriverOptions *options, const char *cc, const char *flags,
                                   const char *dir, const char *name) {
     char *source_path = build_format("%s/%s.c", dir, name);
-    char *text = build_read_text(source_path);
+    char *text = kiln_read_text(source_path);
     char *message = text ? build_unlined_error(options, cc, flags, dir, name, text) : NULL;
     char *position_path = NULL;
     long generated_line = 0;
@@ -321,7 +304,7 @@ static void build_explain_compile(const DriverOptions *options, const char *cc, 
         free(copy_name);
         /* an error in a header names that header, with no #line of its own */
         const char *shown_path = in_copy ? source_path : position_path;
-        char *shown_text = in_copy ? NULL : build_read_text(position_path);
+        char *shown_text = in_copy ? NULL : kiln_read_text(position_path);
         char *where = build_format("%s:%ld", shown_path, generated_line);
         build_print_message("in the generated C", where, dir, options->keep_c);
         build_print_line(shown_path, generated_line);
@@ -369,7 +352,7 @@ static void build_report_compile_failure(const DriverOptions *options, const cha
         char name[64];
         build_source_name(i, name, sizeof name);
         char *status_path = build_format("%s/%s.cc.status", dir, name);
-        char *status = build_read_text(status_path);
+        char *status = kiln_read_text(status_path);
         free(status_path);
         if (!status) continue;
         char *log_path = build_format("%s/%s.cc.log", dir, name);
