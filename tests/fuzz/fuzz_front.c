@@ -248,30 +248,20 @@ static void fuzz_front_verify_low(const LowProgram *low, const char *after) {
     }
 }
 
-/* The C backend writes its files into one folder per process, made at the
- * first translation and emptied after each. */
-static const char *fuzz_front_emit_dir(void) {
-    static char dir[64];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/kiln-fuzz-XXXXXX");
-        if (!mkdtemp(dir)) {
-            perror("fuzz_front: mkdtemp");
-            abort();
-        }
-    }
-    return dir;
-}
-
-static void fuzz_front_empty_dir(const char *dir) {
+/* The C backend writes its files into a temporary folder, removed with
+ * them afterwards. */
+static void fuzz_front_remove_dir(const char *dir) {
     DIR *folder = opendir(dir);
-    if (!folder) return;
-    for (struct dirent *entry; (entry = readdir(folder));) {
-        if (entry->d_name[0] == '.') continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
-        unlink(path);
+    if (folder) {
+        for (struct dirent *entry; (entry = readdir(folder));) {
+            if (entry->d_name[0] == '.') continue;
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+            unlink(path);
+        }
+        closedir(folder);
     }
-    closedir(folder);
+    rmdir(dir);
 }
 
 /* The stages of `kiln build` after annotation, as the driver runs them at
@@ -296,13 +286,18 @@ static void fuzz_front_translate(FuzzFrontState *state, Annotator *annotator, In
     transform_fold(low);
     fuzz_front_verify_low(low, "the optimizations");
     low_dump(state->sink, low, &state->diag);
-    const char *dir = fuzz_front_emit_dir();
+    char dir[] = "/tmp/kiln-fuzz-XXXXXX";
+    if (!mkdtemp(dir)) {
+        perror("fuzz_front: mkdtemp");
+        abort();
+    }
     BackendCOptions options = {.dir = dir, .file_count = 2, .line_directives = true};
-    if (backend_c_emit(transform, low, interp, &options) < 0) {
+    int files = backend_c_emit(transform, low, interp, &options);
+    fuzz_front_remove_dir(dir);
+    if (files < 0) {
         fprintf(stderr, "fuzz_front: the C backend failed on translated graphs\n");
         abort();
     }
-    fuzz_front_empty_dir(dir);
     state->translated = true;
     low_program_free(low);
     transform_free(transform);
