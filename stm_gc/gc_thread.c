@@ -44,8 +44,6 @@ static GcThreadState *context_new(GcHeap *heap) {
     size_t nursery = heap->config.nursery_bytes;
     state->nursery_start = gc_map(nursery);
     state->nursery_end = state->nursery_start + nursery;
-    thread->nursery_free = state->nursery_start;
-    thread->nursery_top = state->nursery_start;
     state->root_slots = heap->config.shadow_stack_slots;
     state->root_base = gc_map(state->root_slots * sizeof(void *));
     thread->root_top = state->root_base;

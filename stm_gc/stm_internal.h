@@ -227,8 +227,12 @@ static inline StmHeap *stm_heap_of(GcThread *thread) {
 }
 
 /* The read barrier's first test: objects this thread owns pass; in serial
- * mode every object does. */
+ * mode every object does.  Entry 0 (no owner) tells which way the table is
+ * set, so a transaction that starts in the mode of the last one (the
+ * common case) writes nothing.  The thread's own entry is set at attach
+ * and stays set. */
 static inline void stm_set_read_pass(GcThread *thread, bool serial) {
+    if (thread->stm_read_pass[0] == serial) return;
     memset(thread->stm_read_pass, serial, sizeof thread->stm_read_pass);
     thread->stm_read_pass[thread->stm_owner_number] = 1;
 }

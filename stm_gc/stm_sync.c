@@ -111,7 +111,8 @@ void stm_thread_attach(GcThreadState *state) {
     thread->stm_reader_bit = UINT64_C(1) << slot;
     /* Untouched pages of the map stay unbacked zero pages. */
     thread->stm_read_marks = gc_map(STM_OREC_COUNT);
-    stm_set_read_pass(thread, false);
+    /* The pass table starts zeroed (parallel mode): only its own entry. */
+    thread->stm_read_pass[thread->stm_owner_number] = 1;
     gc_thread_link(heap, state);
     atomic_fetch_add(&shared->thread_count, 1);
     shared->running++;
